@@ -1,0 +1,55 @@
+// Every error a client can see from the sidecar, and the one place that turns them into HTTP responses (SPEC 7).
+import type { ServerResponse } from 'node:http';
+
+export type ErrorCode =
+  | 'no_endpoint'
+  | 'not_in_mesh'
+  | 'upstream_unreachable'
+  | 'upstream_timeout'
+  | 'upstream_reset'
+  | 'bad_request';
+
+const STATUS: Readonly<Record<ErrorCode, number>> = {
+  no_endpoint: 503,
+  not_in_mesh: 502,
+  upstream_unreachable: 502,
+  upstream_timeout: 504,
+  upstream_reset: 502,
+  bad_request: 400,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+export interface ErrorDetails {
+  service?: string;
+  color?: string | undefined;
+  message?: string;
+}
+
+/**
+ * Answers the client with a JSON error. If the response has already started (headers sent), the
+ * only honest thing left is to cut the connection so the client sees a truncated response.
+ */
+export function sendError(res: ServerResponse, code: ErrorCode, details: ErrorDetails, routeHeader: string | undefined): number {
+  const status = STATUS[code];
+  if (res.headersSent) {
+    res.destroy();
+    return status;
+  }
+  const body = JSON.stringify({
+    error: code,
+    ...(details.service !== undefined ? { service: details.service } : {}),
+    ...(details.service !== undefined ? { color: details.color ?? null } : {}),
+    ...(details.message !== undefined ? { message: details.message } : {}),
+  });
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  };
+  if (routeHeader !== undefined) headers['x-colormesh-route'] = routeHeader;
+  res.writeHead(status, headers);
+  res.end(body);
+  return status;
+}
