@@ -1,0 +1,102 @@
+// `colormesh run`: the sidecar. Flags and environment variables are SPEC 6's.
+import { loadRulesFile } from '../config/load.js';
+import { startSidecar, type Sidecar } from '../sidecar.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
+import { intFlag, parseFlags, portFlag, type FlagSpecs } from './flags.js';
+import { startTelemetryFor } from './telemetry-setup.js';
+
+export const RUN_FLAGS: FlagSpecs = {
+  config: { env: 'COLORMESH_CONFIG', default: '/etc/colormesh/rules.yaml' },
+  service: { env: 'COLORMESH_SERVICE' },
+  color: { env: 'COLORMESH_COLOR' },
+  'app-port': { env: 'COLORMESH_APP_PORT' },
+  'app-host': { env: 'COLORMESH_APP_HOST', default: '127.0.0.1' },
+  'inbound-port': { env: 'COLORMESH_INBOUND_PORT', default: '15006' },
+  'outbound-port': { env: 'COLORMESH_OUTBOUND_PORT', default: '15001' },
+  'admin-port': { env: 'COLORMESH_ADMIN_PORT', default: '15000' },
+  'metrics-port': { env: 'COLORMESH_METRICS_PORT', default: '15020' },
+  bind: { env: 'COLORMESH_BIND', default: '0.0.0.0' },
+  'outbound-bind': { env: 'COLORMESH_OUTBOUND_BIND', default: '127.0.0.1' },
+  'log-level': { env: 'COLORMESH_LOG_LEVEL', default: 'info' },
+  'access-log-sample': { env: 'COLORMESH_ACCESS_LOG_SAMPLE', default: '1' },
+  'drain-timeout-ms': { env: 'COLORMESH_DRAIN_TIMEOUT_MS', default: '30000' },
+  help: { boolean: true, short: 'h' },
+};
+
+const HELP = `usage: colormesh run [flags]
+
+Runs the sidecar: an outbound listener (explicit proxy or transparent) that routes calls by color,
+and, with --app-port, an inbound listener in front of the local app.
+
+  --config FILE          rule file (COLORMESH_CONFIG, default /etc/colormesh/rules.yaml)
+  --service NAME         this pod's service (COLORMESH_SERVICE)
+  --color COLOR          this pod's color (COLORMESH_COLOR)
+  --app-port PORT        the local app's port; inbound side off without it (COLORMESH_APP_PORT)
+  --app-host HOST        the local app's host (COLORMESH_APP_HOST, default 127.0.0.1)
+  --inbound-port PORT    (COLORMESH_INBOUND_PORT, default 15006)
+  --outbound-port PORT   (COLORMESH_OUTBOUND_PORT, default 15001)
+  --admin-port PORT      loopback only (COLORMESH_ADMIN_PORT, default 15000)
+  --metrics-port PORT    /metrics and /healthz/* (COLORMESH_METRICS_PORT, default 15020)
+  --bind ADDR            inbound and metrics listeners (COLORMESH_BIND, default 0.0.0.0)
+  --outbound-bind ADDR   outbound listener (COLORMESH_OUTBOUND_BIND, default 127.0.0.1)
+  --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (COLORMESH_LOG_LEVEL, default info)
+  --access-log-sample N  log 1 in N successful requests (COLORMESH_ACCESS_LOG_SAMPLE, default 1)
+  --drain-timeout-ms MS  on SIGTERM, how long in-flight requests may take (COLORMESH_DRAIN_TIMEOUT_MS, default 30000)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, switches } = parseFlags(argv, RUN_FLAGS);
+  if (switches['help']) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const logger = createLogger({ level: values['log-level'], base: { service: values['service'] ?? null, color: values['color'] ?? null } });
+  const configPath = values['config'] as string;
+  let rules;
+  try {
+    rules = loadRulesFile(configPath);
+  } catch (err) {
+    process.stderr.write(`colormesh run: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const telemetry = await startTelemetryFor(values['service'], values['color'], logger, intFlag('access-log-sample', values['access-log-sample'], 1));
+  const sidecar = await startSidecar({
+    rules,
+    watchPath: configPath,
+    service: values['service'],
+    color: values['color'],
+    appPort: portFlag('app-port', values['app-port']),
+    appHost: values['app-host'] as string,
+    inboundPort: portFlag('inbound-port', values['inbound-port']) as number,
+    outboundPort: portFlag('outbound-port', values['outbound-port']) as number,
+    adminPort: portFlag('admin-port', values['admin-port']) as number,
+    metricsPort: portFlag('metrics-port', values['metrics-port']) as number,
+    bind: values['bind'] as string,
+    outboundBind: values['outbound-bind'] as string,
+    logger,
+    drainTimeoutMs: intFlag('drain-timeout-ms', values['drain-timeout-ms']) as number,
+    metrics: telemetry.metrics,
+    setLogLevel: telemetry.setLogLevel,
+  });
+  return waitForSignal(sidecar, logger, telemetry.shutdown);
+}
+
+/** Runs until SIGTERM/SIGINT, then drains and resolves with the exit code (0 after a clean drain). */
+export function waitForSignal(sidecar: Sidecar, logger: Logger, shutdown: () => Promise<void>): Promise<number> {
+  return new Promise((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'draining');
+      void sidecar.drain().then(async (result) => {
+        logger.info(result, result.drained ? 'drained; exiting' : 'drain timeout; cut the remaining requests');
+        await shutdown().catch(() => undefined);
+        logger.flush();
+        resolve(0);
+      });
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}

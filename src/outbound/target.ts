@@ -1,0 +1,36 @@
+// Finds where an outbound request is going: the authority of an absolute-form request (explicit
+// proxy, as HTTP_PROXY clients send) or the Host header of an origin-form one (transparent mode).
+import type { IncomingMessage } from 'node:http';
+import { parseAuthority, type Authority } from '../core/host.js';
+
+export type TargetResult = { ok: true; authority: Authority } | { ok: false; message: string };
+
+/**
+ * Reads the target and, for absolute-form, rewrites `req.url` to origin-form and `Host` to the
+ * URL's authority (RFC 9112 §3.2.2: a proxy uses the URI's authority, not a stale Host header).
+ */
+export function readTarget(req: IncomingMessage): TargetResult {
+  const url = req.url ?? '/';
+  if (url.charCodeAt(0) !== 47 /* '/' */ && url !== '*') {
+    const lower = url.slice(0, 8).toLowerCase();
+    if (lower.startsWith('https://')) {
+      return { ok: false, message: 'https:// request targets need CONNECT; colormesh routes plain HTTP' };
+    }
+    if (!lower.startsWith('http://')) return { ok: false, message: `unsupported request target "${url.slice(0, 64)}"` };
+    const pathStart = url.indexOf('/', 7);
+    const hostPart = pathStart === -1 ? url.slice(7) : url.slice(7, pathStart);
+    const authority = parseAuthority(stripUserInfo(hostPart));
+    if (authority === undefined) return { ok: false, message: `bad authority in "${url.slice(0, 64)}"` };
+    req.url = pathStart === -1 ? '/' : url.slice(pathStart);
+    req.headers.host = hostPart;
+    return { ok: true, authority };
+  }
+  const authority = parseAuthority(req.headers.host);
+  if (authority === undefined) return { ok: false, message: 'missing or invalid Host header' };
+  return { ok: true, authority };
+}
+
+function stripUserInfo(hostPart: string): string {
+  const at = hostPart.lastIndexOf('@');
+  return at === -1 ? hostPart : hostPart.slice(at + 1);
+}
