@@ -102,7 +102,8 @@ function send(port: number, user: string, agent: http.Agent): Promise<Journey> {
       res.on('data', (c: string) => (text += c));
       res.on('end', () => {
         try {
-          resolve({ status: res.statusCode ?? 0, ...(JSON.parse(text) as object) } as Journey);
+          const body = JSON.parse(text) as Partial<Journey>;
+          resolve({ status: res.statusCode ?? 0, path: Array.isArray(body.path) ? body.path : [], error: body.error ?? (body.path ? undefined : body) });
         } catch {
           resolve({ status: res.statusCode ?? 0, path: [], error: text.slice(0, 200) } as Journey);
         }
@@ -157,7 +158,7 @@ async function main(): Promise<number> {
   const journeys: Journey[] = [];
   let nextUser = 0;
   const worker = async (): Promise<void> => {
-    while (nextUser < REQUESTS) {
+    while (nextUser < REQUESTS && !interrupted) {
       const user = `user-${nextUser++}`;
       journeys.push(await send(entry.ports.inbound, user, agent));
     }
@@ -165,6 +166,7 @@ async function main(): Promise<number> {
   const started = Date.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   agent.destroy();
+  if (interrupted) return 130;
   const seconds = (Date.now() - started) / 1000;
   const versions = new Map<string, string[]>();
   for (const p of pods) versions.set(p.service, [...(versions.get(p.service) ?? []), p.version]);
@@ -185,10 +187,12 @@ process.on('SIGINT', () => {
 
 main().then(
   async (code) => {
+    if (interrupted) return; // the SIGINT handler is stopping the mesh and will exit
     await stopAll();
     process.exit(code);
   },
   async (err: Error) => {
+    if (interrupted) return;
     console.error(`demo failed: ${err.message}`);
     await stopAll();
     process.exit(1);
