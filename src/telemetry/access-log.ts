@@ -1,0 +1,64 @@
+// One access line per proxied request, written from the hopEnd event so the proxy itself never logs.
+import type { HopEvent } from '../events.js';
+import type { HopTelemetry } from './hop-state.js';
+import type { Logger } from './logger.js';
+import { redactHeaders, redactedHeaderNames } from './redact.js';
+import { subscribeChannels } from './subscriptions.js';
+import { parseTraceparent } from './trace-context.js';
+
+export interface AccessLogOptions {
+  /** log 1 in N successful requests (errors are always logged); 1 = every request */
+  sampleEvery?: number;
+  /** header names never logged, beyond the fixed ones; default: COLORMESH_LOG_REDACT_HEADERS */
+  redactHeaders?: readonly string[];
+}
+
+/**
+ * The ids that tie the line to a trace: the sidecar's own span when tracing made one, else the
+ * caller's (from the incoming traceparent), so logs and traces join even with tracing off.
+ */
+export function traceIdsOf(hop: HopEvent): { trace_id: string | undefined; span_id: string | undefined } {
+  const state = hop.telemetry as HopTelemetry | undefined;
+  if (state?.traceId !== undefined) return { trace_id: state.traceId, span_id: state.spanId };
+  const ids = parseTraceparent(hop.incomingTraceparent);
+  return { trace_id: ids?.traceId, span_id: ids?.spanId };
+}
+
+/** Subscribes the access log; returns the function that unsubscribes it. */
+export function subscribeAccessLog(logger: Logger, opts: AccessLogOptions = {}): () => void {
+  const every = Math.max(1, Math.floor(opts.sampleEvery ?? 1));
+  const sensitive = new Set([...redactedHeaderNames(), ...(opts.redactHeaders ?? []).map((name) => name.toLowerCase())]);
+  let seen = 0;
+  const onHopEnd = (message: unknown): void => {
+    const hop = message as HopEvent;
+    if (every > 1 && hop.status < 500 && ++seen % every !== 0) return;
+    if (!logger.isLevelEnabled('info')) return;
+    const ids = traceIdsOf(hop);
+    // Headers only at debug: they are large, and even redacted they may say more than an operator needs.
+    const debug = logger.isLevelEnabled('debug');
+    logger.info(
+      {
+        type: 'access',
+        direction: hop.direction,
+        service: hop.service || undefined,
+        color: hop.color ?? null,
+        colorSource: hop.colorSource,
+        via: hop.via ?? null,
+        upstream: hop.upstream ?? null,
+        upstreamColor: hop.upstreamColor ?? null,
+        attempts: hop.attempts,
+        method: hop.req.method,
+        status: hop.status,
+        error: hop.errorCode ?? undefined,
+        durationMs: Math.round(hop.durationMs * 1000) / 1000,
+        trace_id: ids.trace_id,
+        span_id: ids.span_id,
+        ...(debug
+          ? { requestHeaders: redactHeaders(hop.req.headers, sensitive), responseHeaders: redactHeaders(hop.res.getHeaders(), sensitive) }
+          : {}),
+      },
+      'request',
+    );
+  };
+  return subscribeChannels({ hopEnd: onHopEnd });
+}
