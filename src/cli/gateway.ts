@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (!rules.services.has(service)) logger.warn({ service }, 'the gateway service is not in the rules; requests get 503 until it is');
-  const telemetry = await startTelemetryFor(service, undefined, logger, intFlag('access-log-sample', values['access-log-sample'], 1));
+  const telemetry = await startTelemetryFor(service, undefined, logger, intFlag('access-log-sample', values['access-log-sample'], 1), rules);
   const sidecar = await startSidecar({
     rules,
     watchPath: values['config'],

@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`colormesh run: cannot start: ${(err as Error).message}\n`);
     return 1;
   }
-  const telemetry = await startTelemetryFor(values['service'], values['color'], logger, intFlag('access-log-sample', values['access-log-sample'], 1));
+  const telemetry = await startTelemetryFor(values['service'], values['color'], logger, intFlag('access-log-sample', values['access-log-sample'], 1), rules);
   const sidecar = await startSidecar({
     rules,
     watchPath: configPath,

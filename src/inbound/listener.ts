@@ -19,7 +19,7 @@ export function createInboundServer(state: MeshState, app: Target, serverOptions
   const server = http.createServer(serverOptions, (req, res) => handleInbound(state, app, req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    colorInbound(state, state.rules, req, 'inbound');
+    rememberTraceColor(state, req, colorInbound(state, state.rules, req, 'inbound').color);
     state.upstream.upgrade(req, socket, head, app, () => socket.destroy());
   });
   return server;
@@ -37,13 +37,16 @@ function handleInbound(state: MeshState, app: Target, req: IncomingMessage, res:
   hop.upstreamColor = state.pod.color;
   hop.attempts = 1;
   announceHop(hop);
+  // After announcing: tracing may have started a trace for a request that came without one, and
+  // the app will carry that trace id on, so that is the id to remember.
+  rememberTraceColor(state, req, color);
   forwardToApp(state, hop, app);
 }
 
 /**
  * Works out the request's color and writes it into its baggage. At an entry point the ingress
  * rules decide (and an outside client's color is dropped unless accepted); elsewhere the caller's
- * baggage is trusted. Records the color under the request's trace id either way.
+ * baggage is trusted.
  */
 export function colorInbound(state: MeshState, rules: Rules, req: IncomingMessage, direction: Direction, entry?: boolean): { color: string | undefined; source: ColorSource } {
   const found = req.headers.baggage === undefined ? undefined : readBaggageColor(req.headers.baggage, rules.baggageKey);
@@ -62,11 +65,14 @@ export function colorInbound(state: MeshState, rules: Rules, req: IncomingMessag
     // An invalid color is no color: drop it so the app does not carry it on.
     setBaggageColor(req, rules.baggageKey, undefined);
   }
-  if (color !== undefined) {
-    const traceId = traceIdOf(req.headers.traceparent);
-    if (traceId !== undefined) state.traceTable.set(traceId, color);
-  }
   return { color, source };
+}
+
+/** Records trace id → color so the outbound side can find the color of apps that drop baggage. */
+export function rememberTraceColor(state: MeshState, req: IncomingMessage, color: string | undefined): void {
+  if (color === undefined) return;
+  const traceId = traceIdOf(req.headers.traceparent);
+  if (traceId !== undefined) state.traceTable.set(traceId, color);
 }
 
 /**
