@@ -114,6 +114,18 @@ function send(port: number, user: string, agent: http.Agent): Promise<Journey> {
   });
 }
 
+function fetchText(port: number, pathname: string): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: pathname, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', () => resolve(''));
+  });
+}
+
 async function stopAll(): Promise<void> {
   await Promise.all(children.map((c) => new Promise<void>((resolve) => {
     if (c.exitCode !== null || c.signalCode !== null) return resolve();
@@ -174,6 +186,14 @@ async function main(): Promise<number> {
   console.log(renderTables(summary));
   console.log(`${journeys.length} requests in ${seconds.toFixed(1)} s; ${summary.failed} failed.`);
   for (const j of journeys.filter((x) => x.status !== 200).slice(0, 5)) console.log(`  failed: ${JSON.stringify(j).slice(0, 300)}`);
+  // The same story as the sidecars' own metrics tell it: outbound calls from each order-service pod.
+  console.log('\nfrom /metrics of the order-service sidecars (outbound calls to base-service):');
+  for (const p of pods.filter((q) => q.service === 'order-service')) {
+    const text = await fetchText(p.ports.metrics, '/metrics');
+    for (const line of text.split('\n')) {
+      if (line.startsWith('colormesh_requests_total{') && line.includes('direction="outbound"')) console.log(`  ${p.version.padEnd(8)} ${line}`);
+    }
+  }
   return summary.failed === 0 && summary.laneViolations === 0 ? 0 : 1;
 }
 

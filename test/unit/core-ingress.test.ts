@@ -4,18 +4,7 @@ import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import { colorIngress, pickWeighted } from '../../src/core/ingress.js';
 import type { IngressRule, Rules, Split } from '../../src/core/types.js';
-
-/** mulberry32: a tiny seeded PRNG so every run draws the same numbers. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/seeded-random.js';
 
 function split(weights: Record<string, number>, stickyBy?: Split['stickyBy']): Split {
   const entries = Object.entries(weights).filter(([, w]) => w > 0);

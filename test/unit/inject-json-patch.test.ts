@@ -4,16 +4,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyPatch, diff, escapePointerToken, PatchError } from '../../src/inject/json-patch.js';
 import type { Json } from '../../src/inject/sidecar.js';
+import { mulberry32 } from '../support/seeded-random.js';
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const seeded = mulberry32;
 
 const KEYS = ['a', 'b', 'x/y', 'm~n', '~1', '', 'containers'];
 
