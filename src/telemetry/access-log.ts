@@ -34,31 +34,29 @@ export function subscribeAccessLog(logger: Logger, opts: AccessLogOptions = {}):
     if (every > 1 && hop.status < 500 && ++seen % every !== 0) return;
     if (!logger.isLevelEnabled('info')) return;
     const ids = traceIdsOf(hop);
+    const line: Record<string, unknown> = {
+      type: 'access',
+      direction: hop.direction,
+      service: hop.service || undefined,
+      color: hop.color ?? null,
+      colorSource: hop.colorSource,
+      via: hop.via ?? null,
+      upstream: hop.upstream ?? null,
+      upstreamColor: hop.upstreamColor ?? null,
+      attempts: hop.attempts,
+      method: hop.req.method,
+      status: hop.status,
+      error: hop.errorCode ?? undefined,
+      durationMs: Math.round(hop.durationMs * 1000) / 1000,
+      trace_id: ids.trace_id,
+      span_id: ids.span_id,
+    };
     // Headers only at debug: they are large, and even redacted they may say more than an operator needs.
-    const debug = logger.isLevelEnabled('debug');
-    logger.info(
-      {
-        type: 'access',
-        direction: hop.direction,
-        service: hop.service || undefined,
-        color: hop.color ?? null,
-        colorSource: hop.colorSource,
-        via: hop.via ?? null,
-        upstream: hop.upstream ?? null,
-        upstreamColor: hop.upstreamColor ?? null,
-        attempts: hop.attempts,
-        method: hop.req.method,
-        status: hop.status,
-        error: hop.errorCode ?? undefined,
-        durationMs: Math.round(hop.durationMs * 1000) / 1000,
-        trace_id: ids.trace_id,
-        span_id: ids.span_id,
-        ...(debug
-          ? { requestHeaders: redactHeaders(hop.req.headers, sensitive), responseHeaders: redactHeaders(hop.res.getHeaders(), sensitive) }
-          : {}),
-      },
-      'request',
-    );
+    if (logger.isLevelEnabled('debug')) {
+      line['requestHeaders'] = redactHeaders(hop.req.headers, sensitive);
+      line['responseHeaders'] = redactHeaders(hop.res.getHeaders(), sensitive);
+    }
+    logger.info(line, 'request');
   };
   return subscribeChannels({ hopEnd: onHopEnd });
 }

@@ -4,7 +4,8 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { subscribeAccessLog, type AccessLogOptions } from './access-log.js';
 import { setLogLevel, type Logger } from './logger.js';
 import { startMetrics } from './metrics.js';
-import { startTracing, tracingConfigured, type Tracing } from './tracing.js';
+import type { Tracing } from './tracing.js';
+import { tracingConfigured } from './tracing-config.js';
 
 export { tracingConfigured };
 
@@ -41,7 +42,10 @@ export async function startTelemetry(opts: TelemetryOptions): Promise<Telemetry>
   // Tracing first: the access log of a hop reads the ids of the span tracing made for it.
   let tracing: Tracing | undefined;
   try {
-    tracing = startTracing({ service: opts.service, color: opts.color, spanProcessors: opts.spanProcessors, env: opts.env });
+    if (opts.spanProcessors !== undefined || tracingConfigured(opts.env ?? process.env)) {
+      const { startTracing } = await import('./tracing.js');
+      tracing = startTracing({ service: opts.service, color: opts.color, spanProcessors: opts.spanProcessors, env: opts.env });
+    }
   } catch (err) {
     // A bad OTEL_* setting must not cost the sidecar its metrics and access log as well.
     logger.error({ err: (err as Error).message }, 'tracing failed to start; running without traces');

@@ -129,13 +129,32 @@ export function startMetrics(opts: MetricsOptions = {}): Metrics {
   // Series of each service's last endpoint report, so that colors which disappeared drop to nothing.
   const endpointSeries = new Map<string, Array<{ service: string; color: string; health: string }>>();
 
+  // prom-client hashes a label object on every inc/observe; the labelled children are looked up
+  // here by one string key instead. Label values are bounded, so these maps are too.
+  const requestChildren = new Map<string, Counter.Internal>();
+  const durationChildren = new Map<string, Histogram.Internal<string>>();
+
   const onHopEnd = (message: unknown): void => {
     const hop = message as HopEvent;
     const direction = hop.direction;
     const service = services.value(hop.service);
     const color = colors.value(hop.color);
-    requests.inc({ direction, service, color, via: hop.via ?? 'none', status_class: statusClass(hop.status) });
-    duration.observe({ direction, service, color }, hop.durationMs / 1000);
+    const via = hop.via ?? 'none';
+    const status_class = statusClass(hop.status);
+    const seriesKey = `${direction}\u0000${service}\u0000${color}`;
+    const requestKey = `${seriesKey}\u0000${via}\u0000${status_class}`;
+    let counter = requestChildren.get(requestKey);
+    if (counter === undefined) {
+      counter = requests.labels({ direction, service, color, via, status_class });
+      requestChildren.set(requestKey, counter);
+    }
+    counter.inc();
+    let histogram = durationChildren.get(seriesKey);
+    if (histogram === undefined) {
+      histogram = duration.labels({ direction, service, color });
+      durationChildren.set(seriesKey, histogram);
+    }
+    histogram.observe(hop.durationMs / 1000);
     if (hop.errorCode === 'no_endpoint') noEndpoint.inc({ service, color });
     if (direction !== 'outbound' && INGRESS_SOURCES.has(hop.colorSource)) {
       ingressAssignments.inc({ source: hop.colorSource, color });

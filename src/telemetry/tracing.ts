@@ -9,6 +9,7 @@ import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AttemptEvent, HopEvent } from '../events.js';
 import { attemptSpan, hopTelemetry } from './hop-state.js';
 import { subscribeChannels } from './subscriptions.js';
+import { tracingConfigured } from './tracing-config.js';
 import { clientStartAttributes, hopEndAttributes, serverStartAttributes, attemptEndAttributes } from './span-attributes.js';
 
 export interface TracingOptions {
@@ -23,14 +24,6 @@ export interface TracingOptions {
 export interface Tracing {
   /** flushes spans still buffered and releases the global OpenTelemetry registrations */
   shutdown(): Promise<void>;
-}
-
-/** Tracing is opt-in: on only when an exporter is configured, as OpenTelemetry's own variables say. */
-export function tracingConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
-  if ((env['OTEL_SDK_DISABLED'] ?? '').trim().toLowerCase() === 'true') return false;
-  const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
-  if (exporters.length > 0) return !exporters.includes('none');
-  return Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
 }
 
 function serviceNameFromEnv(env: NodeJS.ProcessEnv): boolean {
