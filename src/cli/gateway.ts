@@ -9,7 +9,9 @@ import { startTelemetryFor } from './telemetry-setup.js';
 const FLAGS: FlagSpecs = {
   config: { env: 'COLORMESH_CONFIG', default: '/etc/colormesh/rules.yaml' },
   service: { env: 'COLORMESH_GATEWAY_SERVICE' },
-  port: { env: 'COLORMESH_GATEWAY_PORT', default: '8080' },
+  port: { env: 'COLORMESH_GATEWAY_PORT' },
+  /** accepted too: the gateway's listener plays the inbound listener's part */
+  'inbound-port': { env: 'COLORMESH_INBOUND_PORT' },
   bind: { env: 'COLORMESH_BIND', default: '0.0.0.0' },
   'admin-port': { env: 'COLORMESH_ADMIN_PORT', default: '15000' },
   'metrics-port': { env: 'COLORMESH_METRICS_PORT', default: '15020' },
@@ -25,7 +27,7 @@ An edge proxy: every request is an entry into the mesh, so it is colored by the 
 (header/cookie/query rules, then the weighted split) and then routed to NAME's endpoints of that color.
 
   --service NAME         the service behind the gateway (COLORMESH_GATEWAY_SERVICE), required
-  --port PORT            listen port (COLORMESH_GATEWAY_PORT, default 8080)
+  --port PORT            listen port (COLORMESH_GATEWAY_PORT, default 8080; --inbound-port is accepted too)
   --config FILE          rule file (COLORMESH_CONFIG, default /etc/colormesh/rules.yaml)
   --bind ADDR            (COLORMESH_BIND, default 0.0.0.0)
   --admin-port PORT      loopback only (default 15000)
@@ -56,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
   const sidecar = await startSidecar({
     rules,
     watchPath: values['config'],
-    gateway: { service, port: portFlag('port', values['port']) as number },
+    gateway: { service, port: portFlag('port', values['port'] ?? values['inbound-port'] ?? '8080') as number },
     bind: values['bind'] as string,
     adminPort: portFlag('admin-port', values['admin-port']) as number,
     metricsPort: portFlag('metrics-port', values['metrics-port']) as number,

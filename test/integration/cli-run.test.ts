@@ -102,6 +102,30 @@ describe('colormesh run', () => {
     }
   });
 
+  test('colormesh gateway colors and routes to its service, and exits 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-gw-'));
+    const green = await startEcho('green');
+    const blue = await startEcho('blue');
+    const [port, admin, metrics] = await ports(3);
+    const file = path.join(dir, 'rules.yaml');
+    writeFileSync(file, `ingress:\n  rules:\n    - match: { query: { name: lane, exact: g } }\n      color: green\nservices:\n  web:\n    endpoints:\n      - { address: "${blue.address}" }\n      - { address: "${green.address}", color: green }\n`);
+    const p = run(['gateway', '--config', file, '--service', 'web', '--port', String(port), '--admin-port', String(admin), '--metrics-port', String(metrics), '--bind', '127.0.0.1']);
+    try {
+      await until('gateway ready', async () => (await request(metrics as number, { path: '/healthz/ready' })).status === 200);
+      const g = await request(port as number, { path: '/?lane=g' });
+      assert.equal(g.json.name, 'green');
+      assert.equal(g.headers['x-colormesh-route'], 'web;color=green;via=exact');
+      const none = await request(port as number, { path: '/', headers: { baggage: 'color=green' } });
+      assert.equal(none.json.name, 'blue', 'an outside client color is not accepted by default');
+      p.child.kill('SIGTERM');
+      assert.equal(await p.exited, 0);
+    } finally {
+      p.child.kill('SIGKILL');
+      await Promise.all([green.close(), blue.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--help lists the SPEC 6 flags', async () => {
     const p = run(['run', '--help']);
     assert.equal(await p.exited, 0);
