@@ -40,6 +40,8 @@ export interface SidecarOptions {
   readonly gateway?: { readonly service: string; readonly port: number };
   readonly logger: Logger;
   readonly drainTimeoutMs?: number;
+  /** after SIGTERM, keep accepting this long (readiness failing, `connection: close`) before closing */
+  readonly drainDelayMs?: number;
   readonly discovery?: DiscoveryFactory;
   readonly random?: () => number;
   readonly traceTable?: { maxEntries?: number; ttlMs?: number };
@@ -155,6 +157,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     async drain() {
       draining = true;
       watcher?.stop();
+      // Endpoints update asynchronously after readiness fails; until they do, callers still come here.
+      if ((opts.drainDelayMs ?? 0) > 0) await new Promise((r) => setTimeout(r, opts.drainDelayMs));
       const result = await inFlight.drain(servers, opts.drainTimeoutMs ?? 30_000);
       registry.stop();
       upstream.close();

@@ -52,14 +52,22 @@ export function parseFlags(argv: readonly string[], specs: FlagSpecs, env: NodeJ
 /** Parses a TCP port flag; 0 is allowed (pick any free port, used by tests). */
 export function portFlag(name: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--${name}: "${value}" is not a TCP port`);
+  // Digits only: Number() would take "", " ", "0x1F90" and "1e3" as ports.
+  const n = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 0 && n <= 65535)) throw new UsageError(`--${name}: "${value}" is not a TCP port`);
   return n;
 }
 
 export function intFlag(name: string, value: string | undefined, min = 0): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: "${value}" is not an integer >= ${min}`);
+  const n = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min)) throw new UsageError(`--${name}: "${value}" is not an integer >= ${min}`);
   return n;
+}
+
+/** A log level flag, checked before anything starts so a typo is a usage error (exit 2). */
+export function logLevelFlag(value: string | undefined): string | undefined {
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+  if (value !== undefined && !levels.includes(value)) throw new UsageError(`--log-level: "${value}" is not one of ${levels.join(', ')}`);
+  return value;
 }

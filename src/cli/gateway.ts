@@ -2,7 +2,7 @@
 import { loadRulesFile } from '../config/load.js';
 import { startSidecar } from '../sidecar.js';
 import { createLogger } from '../telemetry/logger.js';
-import { intFlag, parseFlags, portFlag, UsageError, type FlagSpecs } from './flags.js';
+import { intFlag, logLevelFlag, parseFlags, portFlag, UsageError, type FlagSpecs } from './flags.js';
 import { waitForSignal } from './run.js';
 import { startTelemetryFor } from './telemetry-setup.js';
 
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const service = values['service'];
   if (service === undefined || service === '') throw new UsageError('--service is required (the service the gateway routes to)');
-  const logger = createLogger({ level: values['log-level'], base: { gateway: service } });
+  const logger = createLogger({ level: logLevelFlag(values['log-level']), base: { gateway: service } });
   let rules;
   try {
     rules = loadRulesFile(values['config'] as string);

@@ -129,7 +129,7 @@ function servicePorts(configPath: string): PortSelection {
   try {
     rules = loadRulesFile(configPath);
   } catch (err) {
-    throw new UsageError(`cannot read the outbound ports from ${configPath} (${(err as Error).message}); give --outbound-ports`);
+    throw new Error(`cannot read the outbound ports from ${configPath} (${(err as Error).message}); give --outbound-ports`);
   }
   const ports = new Set<number>();
   for (const service of rules.services.values()) ports.add(service.port);

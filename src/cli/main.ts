@@ -24,9 +24,13 @@ function usage(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === undefined) {
+    process.stderr.write(usage() + '\n');
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
-    return name === undefined ? 2 : 0;
+    return 0;
   }
   if (name === '--version' || name === 'version') {
     const { readFileSync } = await import('node:fs');

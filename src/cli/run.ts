@@ -2,7 +2,7 @@
 import { loadRulesFile } from '../config/load.js';
 import { startSidecar, type Sidecar } from '../sidecar.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
-import { intFlag, parseFlags, portFlag, type FlagSpecs } from './flags.js';
+import { intFlag, logLevelFlag, parseFlags, portFlag, UsageError, type FlagSpecs } from './flags.js';
 import { startTelemetryFor } from './telemetry-setup.js';
 
 export const RUN_FLAGS: FlagSpecs = {
@@ -20,6 +20,7 @@ export const RUN_FLAGS: FlagSpecs = {
   'log-level': { env: 'COLORMESH_LOG_LEVEL', default: 'info' },
   'access-log-sample': { env: 'COLORMESH_ACCESS_LOG_SAMPLE', default: '1' },
   'drain-timeout-ms': { env: 'COLORMESH_DRAIN_TIMEOUT_MS', default: '30000' },
+  'drain-delay-ms': { env: 'COLORMESH_DRAIN_DELAY_MS', default: '0' },
   help: { boolean: true, short: 'h' },
 };
 
@@ -42,6 +43,8 @@ and, with --app-port, an inbound listener in front of the local app.
   --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (COLORMESH_LOG_LEVEL, default info)
   --access-log-sample N  log 1 in N successful requests (COLORMESH_ACCESS_LOG_SAMPLE, default 1)
   --drain-timeout-ms MS  on SIGTERM, how long in-flight requests may take (COLORMESH_DRAIN_TIMEOUT_MS, default 30000)
+  --drain-delay-ms MS    on SIGTERM, keep accepting this long (readiness already failing) before closing the
+                         listeners, so callers learn of the shutdown first (COLORMESH_DRAIN_DELAY_MS, default 0)
 `;
 
 export async function main(argv: string[]): Promise<number> {
@@ -50,7 +53,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const logger = createLogger({ level: values['log-level'], base: { service: values['service'] ?? null, color: values['color'] ?? null } });
+  // Every flag is checked before anything starts, so a typo is a usage error and nothing listens.
+  const level = logLevelFlag(values['log-level']);
+  const listeners = {
+    appPort: appPortFlag(values['app-port']),
+    appHost: values['app-host'] as string,
+    inboundPort: portFlag('inbound-port', values['inbound-port']) as number,
+    outboundPort: portFlag('outbound-port', values['outbound-port']) as number,
+    adminPort: portFlag('admin-port', values['admin-port']) as number,
+    metricsPort: portFlag('metrics-port', values['metrics-port']) as number,
+    bind: values['bind'] as string,
+    outboundBind: values['outbound-bind'] as string,
+    drainTimeoutMs: intFlag('drain-timeout-ms', values['drain-timeout-ms']) as number,
+    drainDelayMs: intFlag('drain-delay-ms', values['drain-delay-ms']) as number,
+  };
+  const sample = intFlag('access-log-sample', values['access-log-sample'], 1);
+  const logger = createLogger({ level, base: { service: values['service'] ?? null, color: values['color'] ?? null } });
   const configPath = values['config'] as string;
   let rules;
   try {
@@ -59,26 +77,25 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`colormesh run: cannot start: ${(err as Error).message}\n`);
     return 1;
   }
-  const telemetry = await startTelemetryFor(values['service'], values['color'], logger, intFlag('access-log-sample', values['access-log-sample'], 1), rules);
+  const telemetry = await startTelemetryFor(values['service'], values['color'], logger, sample, rules);
   const sidecar = await startSidecar({
     rules,
     watchPath: configPath,
     service: values['service'],
     color: values['color'],
-    appPort: portFlag('app-port', values['app-port']),
-    appHost: values['app-host'] as string,
-    inboundPort: portFlag('inbound-port', values['inbound-port']) as number,
-    outboundPort: portFlag('outbound-port', values['outbound-port']) as number,
-    adminPort: portFlag('admin-port', values['admin-port']) as number,
-    metricsPort: portFlag('metrics-port', values['metrics-port']) as number,
-    bind: values['bind'] as string,
-    outboundBind: values['outbound-bind'] as string,
+    ...listeners,
     logger,
-    drainTimeoutMs: intFlag('drain-timeout-ms', values['drain-timeout-ms']) as number,
     metrics: telemetry.metrics,
     setLogLevel: telemetry.setLogLevel,
   });
   return waitForSignal(sidecar, logger, telemetry.shutdown);
+}
+
+/** The app port, when given, must be a real port: 0 would start an inbound side that forwards nowhere. */
+function appPortFlag(value: string | undefined): number | undefined {
+  const port = portFlag('app-port', value);
+  if (port === 0) throw new UsageError('--app-port: 0 is not a port an app listens on');
+  return port;
 }
 
 /** Runs until SIGTERM/SIGINT, then drains and resolves with the exit code (0 after a clean drain). */
@@ -89,12 +106,19 @@ export function waitForSignal(sidecar: Sidecar, logger: Logger, shutdown: () => 
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'draining');
-      void sidecar.drain().then(async (result) => {
-        logger.info(result, result.drained ? 'drained; exiting' : 'drain timeout; cut the remaining requests');
-        await shutdown().catch(() => undefined);
-        logger.flush();
-        resolve(0);
-      });
+      void sidecar.drain().then(
+        async (result) => {
+          logger.info(result, result.drained ? 'drained; exiting' : 'drain timeout; cut the remaining requests');
+          await shutdown().catch(() => undefined);
+          logger.flush();
+          resolve(0);
+        },
+        (err: Error) => {
+          logger.error({ err: err.message }, 'drain failed');
+          logger.flush();
+          resolve(1);
+        },
+      );
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);

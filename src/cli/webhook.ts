@@ -2,7 +2,7 @@
 import { INJECT_FLAGS, INJECT_FLAGS_HELP, injectOptionsFromFlags } from '../inject/flag-options.js';
 import { createLogger } from '../telemetry/logger.js';
 import { startWebhook } from '../webhook/server.js';
-import { intFlag, parseFlags, portFlag, type FlagSpecs } from './flags.js';
+import { intFlag, logLevelFlag, parseFlags, portFlag, type FlagSpecs } from './flags.js';
 
 export const WEBHOOK_FLAGS: FlagSpecs = {
   ...INJECT_FLAGS,
@@ -38,15 +38,18 @@ export async function main(argv: string[]): Promise<number> {
   }
   const inject = injectOptionsFromFlags(values);
   // Synchronous: a handful of lines per pod creation, and each should be visible at once.
-  const logger = createLogger({ level: values['log-level'], base: { component: 'webhook' }, sync: true });
+  // Flags are checked before anything starts: a bad value is a usage error (exit 2), not a failed start.
+  const port = portFlag('port', values['port']) as number;
+  const reloadIntervalMs = intFlag('reload-interval-ms', values['reload-interval-ms'], 100) as number;
+  const logger = createLogger({ level: logLevelFlag(values['log-level']), base: { component: 'webhook' }, sync: true });
   let webhook;
   try {
     webhook = await startWebhook({
-      port: portFlag('port', values['port']) as number,
+      port,
       host: values['bind'] as string,
       certPath: values['cert'] as string,
       keyPath: values['key'] as string,
-      reloadIntervalMs: intFlag('reload-interval-ms', values['reload-interval-ms'], 100) as number,
+      reloadIntervalMs,
       inject,
       logger,
     });

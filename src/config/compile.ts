@@ -60,7 +60,8 @@ function compileDiscovery(name: string, entry: ServiceEntry): DiscoveryConfig {
     return {
       kind: 'kubernetes',
       service: entry.kubernetes.service ?? name,
-      namespace: entry.kubernetes.namespace ?? RULE_DEFAULTS.kubernetesNamespace,
+      // In a pod, a service without a namespace is looked up in the pod's own (POD_NAMESPACE, from the downward API).
+      namespace: entry.kubernetes.namespace ?? (process.env['POD_NAMESPACE'] || RULE_DEFAULTS.kubernetesNamespace),
       colorLabel: entry.kubernetes.colorLabel ?? RULE_DEFAULTS.kubernetesColorLabel,
     };
   }

@@ -1,5 +1,6 @@
 // Injection settings: the transformer's options, the annotations a pod may use to override them, and
 // the fixed names (ports, uid, volume) that the sidecar, the init container and the docs share.
+import { cidrFamily } from '../iptables/rules.js';
 
 /** Annotation and label keys under colormesh.io/ that injection reads or writes. */
 export const ANNOTATION = {
@@ -77,7 +78,6 @@ const LABEL_KEY = /^(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Z
 // Kubernetes resource quantities, e.g. 50m, 1, 0.5, 64Mi, 1G.
 const QUANTITY = /^(?:\d+(?:\.\d+)?|\.\d+)(?:m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const PORT_LIST = /^\d{1,5}(?:,\d{1,5})*$/;
-const CIDR = /^(?:\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
 
 export function isLabelKey(key: string): boolean {
   return LABEL_KEY.test(key);
@@ -109,7 +109,8 @@ export function checkPortList(annotation: string, value: string): string {
 
 function checkCidrList(annotation: string, value: string): string {
   const compact = value.replace(/\s+/g, '');
-  if (!compact.split(',').every((c) => CIDR.test(c))) {
+  // The same check `colormesh iptables` makes in the init container: what passes here must start there.
+  if (!compact.split(',').every((c) => cidrFamily(c) !== undefined)) {
     throw new AnnotationError(`${annotation}: "${value}" is not a comma-separated list of CIDRs`);
   }
   return compact;

@@ -67,6 +67,8 @@ export function sidecarContainer(options: InjectOptions, overrides: PodOverrides
   ];
   if (appPort !== undefined) env.push({ name: 'COLORMESH_APP_PORT', value: String(appPort) });
   env.push({ name: 'COLORMESH_CONFIG', value: RULES_FILE });
+  // After SIGTERM, keep serving while the endpoint removal reaches the callers (Istio drains 5 s too).
+  env.push({ name: 'COLORMESH_DRAIN_DELAY_MS', value: '5000' });
 
   const container: JsonObject = {
     name: SIDECAR_NAME,

@@ -103,7 +103,10 @@ export function inject(input: Readonly<JsonObject>, options: InjectOptions): Inj
   const init = initContainer(options, overrides, appPort);
   // Ours go first so that init containers which come after already find interception (and, as a
   // native sidecar, the proxy) in place.
-  spec['initContainers'] = options.sidecarMode === 'native' ? [init, sidecar, ...initContainers] : [init, ...initContainers];
+  // Native sidecars start before the app's init containers, so those run with the proxy up. In
+  // container mode there is no proxy until the app starts: interception goes last so the app's own
+  // init containers are not redirected to a port nobody listens on.
+  spec['initContainers'] = options.sidecarMode === 'native' ? [init, sidecar, ...initContainers] : [...initContainers, init];
   if (options.sidecarMode === 'container') spec['containers'] = [...objectList(spec['containers']), sidecar];
   const volumes = objectList(spec['volumes']);
   if (!named(volumes, RULES_VOLUME)) spec['volumes'] = [...volumes, rulesVolume()];

@@ -14,7 +14,8 @@ export function redactedHeaderNames(env: NodeJS.ProcessEnv = process.env): reado
   const extras = (env['COLORMESH_LOG_REDACT_HEADERS'] ?? '')
     .split(',')
     .map((name) => name.trim().toLowerCase())
-    .filter((name) => name !== '');
+    // Only HTTP header tokens: anything else could not be a header, and would break pino's redact paths.
+    .filter((name) => /^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name));
   return [...new Set([...ALWAYS_REDACTED_HEADERS, ...extras])];
 }
 

@@ -135,7 +135,7 @@ describe('inject transformer', () => {
       ['colormesh.io/proxy-cpu-limit', 'lots'],
       ['colormesh.io/inbound-ports', '80;443'],
       ['colormesh.io/inbound-ports', '70000'],
-      ['colormesh.io/exclude-outbound-cidrs', '10.0.0.0'],
+      ['colormesh.io/exclude-outbound-cidrs', '10.0.0.0/33'],
       ['colormesh.io/color-label', 'bad key!'],
       ['colormesh.io/app-port', '0'],
     ] as const) {

@@ -75,9 +75,9 @@ describe('colormesh iptables print', () => {
     assert.doesNotMatch(out.stdout, /--dport 81 /);
   });
 
-  test('usage errors exit 2 and say what to do', () => {
+  test('an unreadable rule file is a failure (exit 1) that says what to do; usage errors exit 2', () => {
     const noConfig = colormesh(['print', '--app-port', '8080', '--config', path.join(dir, 'missing.yaml')]);
-    assert.equal(noConfig.status, 2);
+    assert.equal(noConfig.status, 1);
     assert.match(noConfig.stderr, /give --outbound-ports/);
     for (const args of [['print', '--inbound-ports', '*', '--outbound-ports', '80'], ['print', '--exclude-outbound-cidrs', '300.1.1.1/8', '--outbound-ports', '80'], ['flush'], ['print', '--ipv6', 'maybe', '--outbound-ports', '80']]) {
       const out = colormesh(args);
