@@ -26,6 +26,8 @@ export interface SidecarOptions {
   readonly watchPath?: string | undefined;
   readonly service?: string | undefined;
   readonly color?: string | undefined;
+  /** the pod's namespace; default POD_NAMESPACE */
+  readonly namespace?: string | undefined;
   readonly appPort?: number | undefined;
   readonly appHost?: string;
   readonly inboundPort?: number;
@@ -70,7 +72,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     rules: opts.rules,
     registry,
     traceTable: new TraceColorTable(opts.traceTable),
-    pod: { service: opts.service, color: podColor },
+    pod: { service: opts.service, color: podColor, namespace: opts.namespace ?? (process.env['POD_NAMESPACE'] || undefined) },
     upstream,
     random: opts.random ?? Math.random,
     ownPorts: new Set<number>(),

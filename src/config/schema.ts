@@ -90,7 +90,8 @@ const Service = Type.Object(
     force: Type.Optional(Type.Boolean({ default: RULE_DEFAULTS.force })),
     defaultColor: Type.Optional(Type.String()),
     loadBalancer: Type.Optional(literals(['round-robin', 'least-request'], RULE_DEFAULTS.loadBalancer)),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, default: RULE_DEFAULTS.timeoutMs })),
+    // Node timers cap at 2^31-1 ms; a longer one fires at once, so it would time out every request.
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647, default: RULE_DEFAULTS.timeoutMs })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, default: RULE_DEFAULTS.retries })),
     endpoints: Type.Optional(Type.Array(StaticEndpoint)),
     dns: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'key "untagged" or a color -> host:port' })),

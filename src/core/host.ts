@@ -42,7 +42,9 @@ export function parseAuthority(value: string | undefined): Authority | undefined
 
 /**
  * SPEC 1: service `name` answers to `name`, `name.<ns>`, `name.<ns>.svc` and `name.<ns>.svc.cluster.local`.
- * `<ns>` must be the namespace of a kubernetes-discovered service, and may be any single label otherwise.
+ * `<ns>` must be the namespace of a kubernetes-discovered service, and may be any single label otherwise —
+ * except in the two-label form `name.<ns>` when the pod's namespace is known: then `<ns>` must be it, or a
+ * service named `github` would capture `github.com`. (The `.svc` forms cannot be outside hosts.)
  *
  * Port: an authority with a port matches only the service's own port. One WITHOUT a port matches whatever
  * the service's port is. Decision: a client that omits the port used its URL scheme's default, but in a
@@ -50,7 +52,7 @@ export function parseAuthority(value: string | undefined): Authority | undefined
  * by the destination port it redirected; rejecting `http://base-service/` because base-service listens on
  * 8080 would only turn a plausible request into a 502.
  */
-export function findService(rules: Rules, authority: Authority): ServiceRule | undefined {
+export function findService(rules: Rules, authority: Authority, podNamespace?: string): ServiceRule | undefined {
   const host = authority.host;
   // A service whose name is the whole host (also covers names with dots, e.g. static external ones).
   const whole = rules.services.get(host);
@@ -59,7 +61,7 @@ export function findService(rules: Rules, authority: Authority): ServiceRule | u
   if (dot <= 0) return undefined;
   const service = rules.services.get(host.slice(0, dot));
   if (service === undefined || !portMatches(service, authority)) return undefined;
-  return namespaceSuffixMatches(service, host, dot + 1) ? service : undefined;
+  return namespaceSuffixMatches(service, host, dot + 1, podNamespace) ? service : undefined;
 }
 
 function portMatches(service: ServiceRule, authority: Authority): boolean {
@@ -69,7 +71,7 @@ function portMatches(service: ServiceRule, authority: Authority): boolean {
 const CLUSTER_SUFFIXES = ['', '.svc', '.svc.cluster.local'];
 
 /** Checks host[from..] is `<ns>`, `<ns>.svc` or `<ns>.svc.cluster.local`, without allocating a regex. */
-function namespaceSuffixMatches(service: ServiceRule, host: string, from: number): boolean {
+function namespaceSuffixMatches(service: ServiceRule, host: string, from: number, podNamespace: string | undefined): boolean {
   const nsEnd = host.indexOf('.', from);
   const namespaceEnd = nsEnd === -1 ? host.length : nsEnd;
   if (namespaceEnd === from) return false;
@@ -79,6 +81,9 @@ function namespaceSuffixMatches(service: ServiceRule, host: string, from: number
     if (namespaceEnd - from !== ns.length || !host.startsWith(ns, from)) return false;
   }
   const suffixLength = host.length - namespaceEnd;
+  if (suffixLength === 0 && discovery.kind !== 'kubernetes' && podNamespace !== undefined) {
+    if (namespaceEnd - from !== podNamespace.length || !host.startsWith(podNamespace, from)) return false;
+  }
   for (const suffix of CLUSTER_SUFFIXES) {
     if (suffix.length === suffixLength && host.endsWith(suffix)) return true;
   }

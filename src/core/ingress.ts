@@ -84,12 +84,20 @@ const EMPTY_QUERY = new URLSearchParams();
 function readSource(source: MatchSource, name: string, headers: IncomingHttpHeaders, query: () => URLSearchParams): string | undefined {
   switch (source) {
     case 'header':
-      return firstValue(headers[name]);
+      return headerValue(headers, name);
     case 'cookie':
       return readCookie(headers.cookie, name);
     case 'query':
       return query().get(name) ?? undefined;
   }
+}
+
+/**
+ * A header by its configured name. Node's header object has Object.prototype, so a rule naming
+ * "constructor" would otherwise read a function, not a header, and throw on every request.
+ */
+function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+  return Object.prototype.hasOwnProperty.call(headers, name) ? firstValue(headers[name]) : undefined;
 }
 
 function matches(match: MatchRule, value: string): boolean {

@@ -97,10 +97,14 @@ export class DnsDiscovery implements DiscoverySource {
       this.known.set(target.key, result);
       if (result.ttlSeconds !== undefined) shortestTtl = Math.min(shortestTtl ?? Infinity, result.ttlSeconds);
     });
-    this.report();
     const delay = shortestTtl === undefined ? this.refresh.fallback : clamp(shortestTtl * 1000, this.refresh.min, this.refresh.max);
-    this.timer = setTimeout(() => void this.round(), delay);
-    this.timer.unref();
+    try {
+      this.report();
+    } finally {
+      // Even if a listener throws, the name keeps being refreshed.
+      this.timer = setTimeout(() => void this.round().catch((err: Error) => this.logger.warn({ service: this.service, err: err.message }, 'dns refresh failed')), delay);
+      this.timer.unref();
+    }
   }
 
   private async lookup(target: Target): Promise<LookupResult | Error> {

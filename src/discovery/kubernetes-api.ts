@@ -109,7 +109,9 @@ function listAndWatch<T>(
         resumeTimer.unref();
       }
     };
-    const query = { labelSelector: selector(request), resourceVersion, allowWatchBookmarks: true };
+    // The server ends the watch after timeoutSeconds (jittered so sidecars do not re-list together);
+    // without it a half-open watch could go stale unnoticed.
+    const query = { labelSelector: selector(request), resourceVersion, allowWatchBookmarks: true, timeoutSeconds: 240 + Math.floor(Math.random() * 60) };
     const started = await watch.watch(path, query, onEvent, onDone);
     // The watch may already have ended (and a successor started) by the time its controller arrives.
     if (stopped || ended) started.abort();

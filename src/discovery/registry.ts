@@ -1,6 +1,7 @@
 // Keeps one discovery source per service and the per-color endpoint sets the router reads.
 // Sets are rebuilt only when a source reports a change or the rules change a service's discovery,
 // so the request path does a Map lookup and nothing else.
+import { normalizeColor } from '../core/color.js';
 import { buildEndpointSets } from '../core/route.js';
 import type { Endpoint, EndpointSets, Rules, ServiceRule } from '../core/types.js';
 import { channels, publish, type EndpointsEvent } from '../events.js';
@@ -54,6 +55,16 @@ export class EndpointRegistry {
     this.entries.clear();
   }
 
+  private readonly warned = new Set<string>();
+
+  /** Once per endpoint and color, bounded: discovery repeats its whole list on every change. */
+  private warnInvalidColor(service: string, address: string, color: string): void {
+    const key = `${service}|${address}|${color}`;
+    if (this.warned.has(key) || this.warned.size >= 1000) return;
+    this.warned.add(key);
+    this.ctx.logger.warn({ service, address, color }, 'endpoint color is not a valid color; the endpoint counts as untagged');
+  }
+
   private start(rule: ServiceRule): void {
     const source = this.factory(rule, this.ctx);
     const entry: Entry = { key: discoveryKey(rule), source, sets: EMPTY };
@@ -61,28 +72,31 @@ export class EndpointRegistry {
     source.start((update) => {
       // A late update from a source that was replaced meanwhile must not overwrite the new one.
       if (this.entries.get(rule.name) !== entry) return;
-      entry.sets = buildEndpointSets(toEndpoints(update, entry.sets.all));
+      entry.sets = buildEndpointSets(toEndpoints(update, entry.sets.all, (address, color) => this.warnInvalidColor(rule.name, address, color)));
       publish<EndpointsEvent>(channels.endpoints, { service: rule.name, endpoints: entry.sets.all });
     });
   }
 }
 
+/** A source depends on the service's port too (default DNS port, choice among slice ports). */
 function discoveryKey(rule: ServiceRule): string {
-  return JSON.stringify(rule.discovery);
+  return JSON.stringify([rule.port, rule.discovery]);
 }
 
 /**
  * Turns a discovery update into endpoint objects, reusing the previous object for an unchanged
  * endpoint so its in-flight counter (least-request) survives the rebuild.
  */
-function toEndpoints(update: DiscoveryUpdate, previous: readonly Endpoint[]): Endpoint[] {
+function toEndpoints(update: DiscoveryUpdate, previous: readonly Endpoint[], warnInvalid: (address: string, color: string) => void): Endpoint[] {
   if (update.kind === 'does-not-exist') return [];
   const byKey = new Map<string, Endpoint>();
   for (const e of previous) byKey.set(endpointKey(e.address, e.color, e.healthy), e);
   const out: Endpoint[] = [];
   for (const d of update.endpoints) {
     const healthy = d.healthy ?? true;
-    const color = d.color === undefined || d.color === '' ? undefined : d.color.toLowerCase();
+    // SPEC 1: anything that is not a valid color is no color; say so, since a label typo moves a pod out of its lane.
+    const color = normalizeColor(d.color);
+    if (color === undefined && d.color !== undefined && d.color.trim() !== '') warnInvalid(d.address, d.color);
     const reused = byKey.get(endpointKey(d.address, color, healthy));
     out.push(reused ?? makeEndpoint(d, color, healthy));
   }

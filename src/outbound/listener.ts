@@ -36,7 +36,7 @@ export function handleOutbound(state: MeshState, req: IncomingMessage, res: Serv
   const { color, source } = resolveOutboundColor(state, rules, req, 'outbound');
   hop.color = color;
   hop.colorSource = source;
-  const service = findService(rules, target.authority);
+  const service = findService(rules, target.authority, state.pod.namespace);
   if (service !== undefined) {
     hop.service = service.name;
     forwardToService(state, hop, service, color);
@@ -91,7 +91,7 @@ function handleUpgrade(state: MeshState, req: IncomingMessage, socket: Duplex, h
   if (!target.ok) return rejectSocket(socket, 400, 'bad_request');
   stripProxyHeaders(req);
   const { color } = resolveOutboundColor(state, rules, req, 'outbound');
-  const service = findService(rules, target.authority);
+  const service = findService(rules, target.authority, state.pod.namespace);
   let address: { host: string; port: number };
   if (service !== undefined) {
     const decision = decideRoute(service, state.registry.sets(service.name), color);

@@ -9,6 +9,8 @@ export interface PodIdentity {
   readonly service: string | undefined;
   /** the pod's own color, already validated */
   readonly color: string | undefined;
+  /** the pod's namespace (POD_NAMESPACE from the downward API), when known */
+  readonly namespace: string | undefined;
 }
 
 export interface MeshState {
