@@ -68,7 +68,8 @@ export async function main(argv: string[]): Promise<number> {
     drainDelayMs: intFlag('drain-delay-ms', values['drain-delay-ms']) as number,
   };
   const sample = intFlag('access-log-sample', values['access-log-sample'], 1);
-  const logger = createLogger({ level, base: { service: values['service'] ?? null, color: values['color'] ?? null } });
+  // pod_* so they never clash with the access line's own service/color (the call's target and lane).
+  const logger = createLogger({ level, base: { pod_service: values['service'] ?? null, pod_color: values['color'] ?? null } });
   const configPath = values['config'] as string;
   let rules;
   try {
