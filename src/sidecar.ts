@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { TraceColorTable } from './core/trace-table.js';
 import { normalizeColor } from './core/color.js';
 import type { Rules } from './core/types.js';
+import { channels, publish, type InvalidColorEvent } from './events.js';
 import { RulesWatcher } from './config/watch.js';
 import { EndpointRegistry } from './discovery/registry.js';
 import { createDiscovery } from './discovery/factory.js';
@@ -65,6 +66,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
   const podColor = normalizeColor(opts.color);
   if (opts.color !== undefined && opts.color !== '' && podColor === undefined) {
     logger.warn({ color: opts.color }, 'pod color is not a valid color; the pod counts as untagged');
+    publish<InvalidColorEvent>(channels.invalidColor, { direction: 'outbound', source: 'pod', value: opts.color });
   }
   const upstream = new Upstream();
   const registry = new EndpointRegistry(opts.discovery ?? createDiscovery, { logger });
