@@ -3,6 +3,7 @@
 import { Resolver as PromiseResolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { DiscoveredEndpoint, DiscoveryLogger, DiscoverySource, DiscoveryUpdate } from './source.js';
+import { candidateNames, NO_SEARCH, systemSearchList, type SearchList } from './dns-search.js';
 import { normalizeColor } from './static.js';
 
 /** The part of `dns.promises.Resolver` this source uses, so tests and callers can supply their own. */
@@ -24,6 +25,8 @@ export interface DnsDiscoveryOptions {
   readonly maxRefreshMs?: number;
   /** per-query timeout handed to the resolver; default 2000 */
   readonly queryTimeoutMs?: number;
+  /** search domains for short names; default the system's resolv.conf, or none when `servers` is given */
+  readonly search?: SearchList;
 }
 
 export const DNS_DEFAULTS = Object.freeze({ refreshMs: 5000, minRefreshMs: 1000, maxRefreshMs: 30_000, queryTimeoutMs: 2000 });
@@ -49,6 +52,7 @@ export class DnsDiscovery implements DiscoverySource {
   private readonly known = new Map<string, TargetState>();
   private readonly failing = new Set<string>();
   private readonly refresh: { readonly fallback: number; readonly min: number; readonly max: number };
+  private readonly search: SearchList;
   private onUpdate: ((update: DiscoveryUpdate) => void) | undefined;
   private lastReported: string | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -68,6 +72,8 @@ export class DnsDiscovery implements DiscoverySource {
       max: options.maxRefreshMs ?? DNS_DEFAULTS.maxRefreshMs,
     };
     this.resolver = options.createResolver?.() ?? systemResolver(options);
+    // Explicit servers (tests, a dedicated DNS) answer the names as written unless told otherwise.
+    this.search = options.search ?? (options.servers !== undefined || options.createResolver !== undefined ? NO_SEARCH : systemSearchList());
   }
 
   start(onUpdate: (update: DiscoveryUpdate) => void): void {
@@ -109,9 +115,18 @@ export class DnsDiscovery implements DiscoverySource {
 
   private async lookup(target: Target): Promise<LookupResult | Error> {
     if (isIP(target.host) !== 0) return { kind: 'addresses', addresses: [target.host] };
+    // The first candidate name that exists wins; a failure (not an absence) stops the search, as in libc.
+    for (const name of candidateNames(target.host, this.search)) {
+      const result = await this.lookupName(name);
+      if (result instanceof Error || result.kind === 'addresses') return result;
+    }
+    return { kind: 'nxdomain' };
+  }
+
+  private async lookupName(name: string): Promise<LookupResult | Error> {
     const [v4, v6] = await Promise.all([
-      settle(this.resolver.resolve4(target.host, { ttl: true })),
-      settle(this.resolver.resolve6(target.host, { ttl: true })),
+      settle(this.resolver.resolve4(name, { ttl: true })),
+      settle(this.resolver.resolve6(name, { ttl: true })),
     ]);
     const failure = [v4, v6].find((r) => r instanceof Error && !isAbsent(r));
     if (failure instanceof Error) return failure;
