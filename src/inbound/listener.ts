@@ -16,7 +16,8 @@ import { isAllowedColor, type MeshState } from '../proxy/state.js';
 import type { Target } from '../proxy/upstream.js';
 
 export function createInboundServer(state: MeshState, app: Target, serverOptions: http.ServerOptions = {}): http.Server {
-  const server = http.createServer(serverOptions, (req, res) => handleInbound(state, app, req, res));
+  const appAddress = `${app.host}:${app.port}`;
+  const server = http.createServer(serverOptions, (req, res) => handleInbound(state, app, appAddress, req, res));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     rememberTraceColor(state, req, colorInbound(state, state.rules, req, 'inbound').color);
@@ -25,7 +26,7 @@ export function createInboundServer(state: MeshState, app: Target, serverOptions
   return server;
 }
 
-function handleInbound(state: MeshState, app: Target, req: IncomingMessage, res: ServerResponse): void {
+function handleInbound(state: MeshState, app: Target, appAddress: string, req: IncomingMessage, res: ServerResponse): void {
   const rules = state.rules;
   const hop = createHop('inbound', req, res);
   hop.service = state.pod.service ?? '';
@@ -33,7 +34,7 @@ function handleInbound(state: MeshState, app: Target, req: IncomingMessage, res:
   const { color, source } = colorInbound(state, rules, req, 'inbound');
   hop.color = color;
   hop.colorSource = source;
-  hop.upstream = `${app.host}:${app.port}`;
+  hop.upstream = appAddress;
   hop.upstreamColor = state.pod.color;
   hop.attempts = 1;
   announceHop(hop);
