@@ -31,22 +31,38 @@ interface Pod {
 const children: ChildProcess[] = [];
 let tmp = '';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
+/**
+ * Ports for the whole mesh, all different. They come from below Linux's ephemeral range (32768+),
+ * so no outgoing connection can take one before its listener binds, and each is held open until
+ * all are chosen, so the same port is never handed out twice.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const held: net.Server[] = [];
+  const ports: number[] = [];
+  for (let tries = 0; ports.length < count && tries < count * 50; tries++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (ports.includes(port)) continue;
+    const server = net.createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
     });
-  });
+    if (ok) {
+      held.push(server);
+      ports.push(port);
+    }
+  }
+  await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
+  if (ports.length < count) throw new Error('could not find free ports on 127.0.0.1');
+  return ports;
 }
 
-async function makePod(service: string, version: Pod['version'], next?: string): Promise<Pod> {
+function makePod(service: string, version: Pod['version'], ports: number[], next?: string): Pod {
+  const take = (): number => ports.shift() as number;
   return {
     service, version, ...(next ? { next } : {}),
-    appPort: await freePort(),
-    ports: { inbound: await freePort(), outbound: await freePort(), admin: await freePort(), metrics: await freePort() },
+    appPort: take(),
+    ports: { inbound: take(), outbound: take(), admin: take(), metrics: take() },
   };
 }
 
@@ -138,13 +154,14 @@ async function stopAll(): Promise<void> {
 
 async function main(): Promise<number> {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'colormesh-demo-'));
+  const ports = await freePorts(6 * 5);
   const pods = [
-    await makePod('frontend', 'untagged', 'http://order-service:8080/'),
-    await makePod('order-service', 'blue', 'http://base-service:8080/'),
-    await makePod('order-service', 'untagged', 'http://base-service:8080/'),
-    await makePod('base-service', 'blue'),
-    await makePod('base-service', 'green'),
-    await makePod('base-service', 'untagged'),
+    makePod('frontend', 'untagged', ports, 'http://order-service:8080/'),
+    makePod('order-service', 'blue', ports, 'http://base-service:8080/'),
+    makePod('order-service', 'untagged', ports, 'http://base-service:8080/'),
+    makePod('base-service', 'blue', ports),
+    makePod('base-service', 'green', ports),
+    makePod('base-service', 'untagged', ports),
   ];
   const rulesPath = path.join(tmp, 'rules.yaml');
   writeFileSync(rulesPath, rulesFor(pods));

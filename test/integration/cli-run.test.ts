@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deadPort, request, sleep, startEcho } from '../support/mesh.js';
+import { freePorts, request, sleep, startEcho } from '../support/mesh.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/cli/main.js');
 
@@ -36,11 +36,7 @@ async function until(what: string, check: () => Promise<boolean>, ms = 8000): Pr
   throw new Error(`timed out waiting for ${what}`);
 }
 
-async function ports(n: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(await deadPort());
-  return out;
-}
+const ports = freePorts;
 
 describe('colormesh run', () => {
   test('an invalid rule file at start-up is a clear error and exit 1', async () => {

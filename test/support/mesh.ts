@@ -69,6 +69,20 @@ export async function deadPort(): Promise<number> {
   return port;
 }
 
+/**
+ * Ports for listeners a child process will bind: all held open at once, so none is handed out twice,
+ * then released together just before the child starts.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const held = await Promise.all(Array.from({ length: count }, () => new Promise<http.Server>((resolve) => {
+    const s = http.createServer();
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  })));
+  const ports = held.map((s) => (s.address() as AddressInfo).port);
+  await Promise.all(held.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
+}
+
 export function rules(yaml: string): Rules {
   return parseRules(yaml, 'test-rules.yaml');
 }
