@@ -2,14 +2,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { deadPort, request, rules, sidecar, sleep, startEcho } from '../support/mesh.js';
+import { freePorts, request, rules, sidecar, sleep, startEcho } from '../support/mesh.js';
 
 describe('retries and upstream errors', () => {
   test('a refused connection is retried on another endpoint of the same set, for any method', async () => {
     const live = await startEcho('live');
     const live2 = await startEcho('live-untagged');
-    const dead1 = await deadPort();
-    const dead2 = await deadPort();
+    const [dead1, dead2] = await freePorts(2); // closed again: connections to them are refused
     const sc = await sidecar({
       rules: rules(`
 services:
@@ -37,13 +36,14 @@ services:
   });
 
   test('when every attempt fails to connect: 502 upstream_unreachable as JSON with the route header', async () => {
+    const [dead1, dead2] = await freePorts(2);
     const sc = await sidecar({
       rules: rules(`
 services:
   svc:
     endpoints:
-      - { address: "127.0.0.1:${await deadPort()}" }
-      - { address: "127.0.0.1:${await deadPort()}" }
+      - { address: "127.0.0.1:${dead1}" }
+      - { address: "127.0.0.1:${dead2}" }
 `),
     });
     try {

@@ -9,7 +9,7 @@ import type { Sidecar } from '../../src/sidecar.js';
 import { loadRulesFile } from '../../src/config/load.js';
 import { startTelemetry, type Telemetry } from '../../src/telemetry/index.js';
 import { createLogger } from '../../src/telemetry/logger.js';
-import { deadPort, request, sidecar, sleep, startEcho, type EchoServer } from '../support/mesh.js';
+import { freePorts, request, sidecar, sleep, startEcho, type EchoServer } from '../support/mesh.js';
 import { valueOf } from '../support/telemetry-events.js';
 
 describe('scrape after known traffic', () => {
@@ -24,7 +24,7 @@ describe('scrape after known traffic', () => {
     [blue, green, plain] = await Promise.all([startEcho('blue'), startEcho('green'), startEcho('plain')]);
     silent = await startEcho('silent', () => undefined); // never answers
     resetting = await startEcho('resetting', (req) => req.socket.destroy());
-    const [dead1, dead2] = [await deadPort(), await deadPort()];
+    const [dead1, dead2] = await freePorts(2); // distinct, and refusing once released
     rulesText = `
 version: 1
 colors: [blue, green, red]
