@@ -67,8 +67,10 @@ export function sidecarContainer(options: InjectOptions, overrides: PodOverrides
   ];
   if (appPort !== undefined) env.push({ name: 'COLORMESH_APP_PORT', value: String(appPort) });
   env.push({ name: 'COLORMESH_CONFIG', value: RULES_FILE });
-  // After SIGTERM, keep serving while the endpoint removal reaches the callers (Istio drains 5 s too).
+  // After SIGTERM, keep serving while the endpoint removal reaches the callers (Istio drains 5 s too),
+  // then give in-flight requests 20 s: together they fit in Kubernetes' default 30 s grace period.
   env.push({ name: 'COLORMESH_DRAIN_DELAY_MS', value: '5000' });
+  env.push({ name: 'COLORMESH_DRAIN_TIMEOUT_MS', value: '20000' });
 
   const container: JsonObject = {
     name: SIDECAR_NAME,
