@@ -7,11 +7,10 @@ import { readBaggageColor } from '../core/baggage.js';
 import { colorIngress } from '../core/ingress.js';
 import { traceIdOf } from '../core/trace-table.js';
 import type { ColorSource, Rules } from '../core/types.js';
-import { channels, publish, type Direction, type HopEvent, type InvalidColorEvent } from '../events.js';
+import { channels, publish, type Direction, type InvalidColorEvent } from '../events.js';
 import { setBaggageColor } from '../outbound/color.js';
-import { BodyRecorder } from '../proxy/body-replay.js';
-import { sendError } from '../proxy/errors.js';
-import { announceHop, createHop, onHopClose } from '../proxy/hop.js';
+import { forwardOnce } from '../proxy/forward-once.js';
+import { announceHop, createHop } from '../proxy/hop.js';
 import { isAllowedColor, type MeshState } from '../proxy/state.js';
 import type { Target } from '../proxy/upstream.js';
 
@@ -41,7 +40,8 @@ function handleInbound(state: MeshState, app: Target, appAddress: string, req: I
   // After announcing: tracing may have started a trace for a request that came without one, and
   // the app will carry that trace id on, so that is the id to remember.
   rememberTraceColor(state, req, color);
-  forwardToApp(state, hop, app);
+  // An app that is down answers 502 upstream_unreachable.
+  forwardOnce(state, hop, app, { service: hop.service, retryStale: true });
 }
 
 /**
@@ -74,32 +74,4 @@ export function rememberTraceColor(state: MeshState, req: IncomingMessage, color
   if (color === undefined) return;
   const traceId = traceIdOf(req.headers.traceparent);
   if (traceId !== undefined) state.traceTable.set(traceId, color);
-}
-
-/**
- * Forwards to the local app. An app that is down answers 502 upstream_unreachable. A bodiless
- * request that failed on a pooled connection the app had just closed is sent once more.
- */
-export function forwardToApp(state: MeshState, hop: HopEvent, app: Target, staleRetry = true): void {
-  if (staleRetry) {
-    onHopClose(hop.res, () => {
-      if (!hop.res.writableFinished) state.upstream.cancel(hop.req);
-    });
-  }
-  state.upstream.attempt(hop.req, hop.res, app, {
-    onResponse: () => undefined,
-    onError: (_err, kind, started, stale) => {
-      if (started) {
-        hop.errorCode = 'upstream_reset';
-        hop.res.destroy();
-        return;
-      }
-      if (stale && staleRetry && !BodyRecorder.hasBody(hop.req)) {
-        hop.attempts++;
-        return forwardToApp(state, hop, app, false);
-      }
-      hop.errorCode = kind === 'connect' ? 'upstream_unreachable' : 'upstream_reset';
-      hop.status = sendError(hop.res, hop.errorCode, { service: hop.service, color: hop.color }, undefined);
-    },
-  });
 }

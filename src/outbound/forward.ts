@@ -8,7 +8,7 @@ import { decideRoute, routeHeader } from '../core/route.js';
 import type { CandidateSet, Endpoint, ServiceRule } from '../core/types.js';
 import { channels, publish, type AttemptEvent, type HopEvent, type UpstreamErrorKind } from '../events.js';
 import { BodyRecorder } from '../proxy/body-replay.js';
-import { sendError, type ErrorCode } from '../proxy/errors.js';
+import { errorCodeFor, sendError, type ErrorCode } from '../proxy/errors.js';
 import { onHopClose } from '../proxy/hop.js';
 import type { MeshState } from '../proxy/state.js';
 
@@ -116,7 +116,7 @@ class ServiceCall {
       return this.retry(endpoint, kind, false);
     }
     if (this.mayRetry(kind)) return this.retry(endpoint, kind, true);
-    this.fail(kind === 'connect' ? 'upstream_unreachable' : 'upstream_reset');
+    this.fail(errorCodeFor(kind));
   }
 
   private retry(endpoint: Endpoint, kind: UpstreamErrorKind, elsewhere: boolean): void {
@@ -125,7 +125,7 @@ class ServiceCall {
     if (this.recorder === undefined) return this.attempt(undefined);
     void this.recorder.whenComplete().then((body) => {
       if (this.finished) return;
-      if (body === undefined) return this.fail(kind === 'connect' ? 'upstream_unreachable' : 'upstream_reset');
+      if (body === undefined) return this.fail(errorCodeFor(kind));
       this.attempt(body);
     });
   }

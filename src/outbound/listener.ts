@@ -7,9 +7,10 @@ import type { Duplex } from 'node:stream';
 import { findService } from '../core/host.js';
 import { decideRoute } from '../core/route.js';
 import { pickEndpoint } from '../core/balancer.js';
-import { channels, publish } from '../events.js';
+import { channels, publish, type HopEvent } from '../events.js';
 import { sendError } from '../proxy/errors.js';
-import { createHop, onHopClose } from '../proxy/hop.js';
+import { createHop } from '../proxy/hop.js';
+import { forwardOnce } from '../proxy/forward-once.js';
 import type { MeshState } from '../proxy/state.js';
 import { resolveOutboundColor } from './color.js';
 import { forwardToService, routeErrorHeader, stripProxyHeaders } from './forward.js';
@@ -60,27 +61,13 @@ export function handleOutbound(state: MeshState, req: IncomingMessage, res: Serv
 }
 
 /** A host outside the mesh under `outboundPolicy: allow`: one attempt, as addressed. */
-function passThrough(state: MeshState, hop: ReturnType<typeof createHop>, host: string, port: number, color: string | undefined): void {
+function passThrough(state: MeshState, hop: HopEvent, host: string, port: number, color: string | undefined): void {
   hop.via = 'passthrough';
   hop.upstream = `${host}:${port}`;
   hop.attempts = 1;
   publish(channels.hopStart, hop);
   const routeHeader = `${host};color=${color ?? '-'};via=passthrough`;
-  onHopClose(hop.res, () => {
-    if (!hop.res.writableFinished) state.upstream.cancel(hop.req);
-  });
-  state.upstream.attempt(hop.req, hop.res, { host, port }, {
-    onResponse: () => hop.res.setHeader('x-colormesh-route', routeHeader),
-    onError: (_err, kind, started) => {
-      if (started) {
-        hop.errorCode = 'upstream_reset';
-        hop.res.destroy();
-        return;
-      }
-      hop.errorCode = kind === 'connect' ? 'upstream_unreachable' : kind === 'timeout' ? 'upstream_timeout' : 'upstream_reset';
-      hop.status = sendError(hop.res, hop.errorCode, { service: host, color }, routeHeader);
-    },
-  });
+  forwardOnce(state, hop, { host, port }, { routeHeader, service: host, retryStale: false });
 }
 
 /** WebSocket and other upgrades: routed like a request, one attempt, no retries. */

@@ -1,5 +1,6 @@
 // Every error a client can see from the sidecar, and the one place that turns them into HTTP responses (SPEC 7).
 import type { ServerResponse } from 'node:http';
+import type { UpstreamErrorKind } from '../events.js';
 
 export type ErrorCode =
   | 'no_endpoint'
@@ -17,6 +18,11 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   upstream_reset: 502,
   bad_request: 400,
 };
+
+/** The answer for an upstream attempt that failed before any response: one mapping for every path. */
+export function errorCodeFor(kind: UpstreamErrorKind): ErrorCode {
+  return kind === 'connect' ? 'upstream_unreachable' : kind === 'timeout' ? 'upstream_timeout' : 'upstream_reset';
+}
 
 export function statusOf(code: ErrorCode): number {
   return STATUS[code];
