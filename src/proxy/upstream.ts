@@ -11,6 +11,12 @@ export interface Target {
   readonly port: number;
 }
 
+interface ProxyTarget {
+  host: string;
+  port: number;
+  protocol: 'http:';
+}
+
 export interface AttemptCallbacks {
   /** upstream answered with headers; the response is being streamed to the client */
   onResponse(proxyRes: IncomingMessage): void;
@@ -53,7 +59,8 @@ export class Upstream {
   /** One agent for every upstream, so connections are reused across requests and colors. */
   readonly agent: http.Agent;
   private readonly proxy: httpProxy;
-  private readonly targets = new Map<string, { host: string; port: number; protocol: 'http:' }>();
+  private readonly byTarget = new WeakMap<Target, ProxyTarget>();
+  private readonly byAddress = new Map<string, ProxyTarget>();
 
   constructor(opts: UpstreamOptions = {}) {
     // Idle pooled sockets are dropped after 4 s, before a Node upstream's default 5 s keep-alive
@@ -117,15 +124,22 @@ export class Upstream {
     this.proxy.close();
   }
 
-  /** Target objects are cached: http-proxy would parse a string target on every request. */
-  private targetFor(t: Target): { host: string; port: number; protocol: 'http:' } {
+  /**
+   * Target objects are cached: http-proxy would parse a string target on every request. Endpoints
+   * and the app are long-lived objects, so the usual lookup is by identity, with no key to build;
+   * pass-through hosts (a new object per request) fall back to a bounded map by address.
+   */
+  private targetFor(t: Target): ProxyTarget {
+    const known = this.byTarget.get(t);
+    if (known !== undefined) return known;
     const key = `${t.host}:${t.port}`;
-    let cached = this.targets.get(key);
+    let cached = this.byAddress.get(key);
     if (cached === undefined) {
-      if (this.targets.size > 10_000) this.targets.clear(); // passthrough hosts are unbounded
+      if (this.byAddress.size > 10_000) this.byAddress.clear(); // pass-through hosts are unbounded
       cached = { host: t.host, port: t.port, protocol: 'http:' };
-      this.targets.set(key, cached);
+      this.byAddress.set(key, cached);
     }
+    this.byTarget.set(t, cached);
     return cached;
   }
 }
