@@ -17,7 +17,7 @@ import { createAdminServer } from './admin/admin-server.js';
 import { createMetricsServer } from './admin/metrics-server.js';
 import { Upstream } from './proxy/upstream.js';
 import type { MeshState } from './proxy/state.js';
-import type { Logger } from './telemetry/logger.js';
+import { setLogLevel, type Logger } from './telemetry/logger.js';
 import { InFlight } from './proxy/in-flight.js';
 
 export interface SidecarOptions {
@@ -140,7 +140,7 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       lastReloadError: () => (watcher?.lastError ? { message: watcher.lastError.message, at: watcher.lastError.at } : undefined),
       loadedAt: () => loadedAt,
       getLogLevel: () => logger.level,
-      setLogLevel: opts.setLogLevel ?? ((level) => setLevel(logger, level)),
+      setLogLevel: opts.setLogLevel ?? ((level) => setLogLevel(logger, level)),
     });
     ports.admin = await listen(admin, opts.adminPort ?? 15000, '127.0.0.1');
     const metricsServer = createMetricsServer({ isReady: () => ready && !draining, metrics: () => opts.metrics?.() });
@@ -169,11 +169,4 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       return result;
     },
   };
-}
-
-function setLevel(logger: Logger, level: string): void {
-  if (!Object.prototype.hasOwnProperty.call(logger.levels.values, level) && level !== 'silent') {
-    throw new Error(`unknown log level "${level}"`);
-  }
-  logger.level = level;
 }

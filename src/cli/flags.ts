@@ -1,6 +1,7 @@
 // Flag parsing shared by every command: `--name value` or `--name=value`, each flag falling back to
 // an environment variable and then a default, as SPEC 6 lays out.
 import { parseArgs } from 'node:util';
+import { LOG_LEVELS } from '../telemetry/log-levels.js';
 
 export interface FlagSpec {
   /** environment variable read when the flag is absent */
@@ -67,7 +68,8 @@ export function intFlag(name: string, value: string | undefined, min = 0): numbe
 
 /** A log level flag, checked before anything starts so a typo is a usage error (exit 2). */
 export function logLevelFlag(value: string | undefined): string | undefined {
-  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-  if (value !== undefined && !levels.includes(value)) throw new UsageError(`--log-level: "${value}" is not one of ${levels.join(', ')}`);
+  if (value !== undefined && !(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new UsageError(`--log-level: "${value}" is not one of ${LOG_LEVELS.join(', ')}`);
+  }
   return value;
 }

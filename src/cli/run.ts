@@ -1,27 +1,19 @@
 // `colormesh run`: the sidecar. Flags and environment variables are SPEC 6's.
-import { loadRulesFile } from '../config/load.js';
-import { startSidecar, type Sidecar } from '../sidecar.js';
-import { createLogger, type Logger } from '../telemetry/logger.js';
-import { intFlag, logLevelFlag, parseFlags, portFlag, UsageError, type FlagSpecs } from './flags.js';
+import { startSidecar } from '../sidecar.js';
+import { createLogger } from '../telemetry/logger.js';
+import { parseFlags, portFlag, UsageError, type FlagSpecs } from './flags.js';
+import { loadRulesForStart, PROXY_COMMAND_FLAGS, readProxyCommandFlags, waitForSignal } from './proxy-command.js';
 import { startTelemetryFor } from './telemetry-setup.js';
 
 export const RUN_FLAGS: FlagSpecs = {
-  config: { env: 'COLORMESH_CONFIG', default: '/etc/colormesh/rules.yaml' },
+  ...PROXY_COMMAND_FLAGS,
   service: { env: 'COLORMESH_SERVICE' },
   color: { env: 'COLORMESH_COLOR' },
   'app-port': { env: 'COLORMESH_APP_PORT' },
   'app-host': { env: 'COLORMESH_APP_HOST', default: '127.0.0.1' },
   'inbound-port': { env: 'COLORMESH_INBOUND_PORT', default: '15006' },
   'outbound-port': { env: 'COLORMESH_OUTBOUND_PORT', default: '15001' },
-  'admin-port': { env: 'COLORMESH_ADMIN_PORT', default: '15000' },
-  'metrics-port': { env: 'COLORMESH_METRICS_PORT', default: '15020' },
-  bind: { env: 'COLORMESH_BIND', default: '0.0.0.0' },
   'outbound-bind': { env: 'COLORMESH_OUTBOUND_BIND', default: '127.0.0.1' },
-  'log-level': { env: 'COLORMESH_LOG_LEVEL', default: 'info' },
-  'access-log-sample': { env: 'COLORMESH_ACCESS_LOG_SAMPLE', default: '1' },
-  'drain-timeout-ms': { env: 'COLORMESH_DRAIN_TIMEOUT_MS', default: '30000' },
-  'drain-delay-ms': { env: 'COLORMESH_DRAIN_DELAY_MS', default: '0' },
-  help: { boolean: true, short: 'h' },
 };
 
 const HELP = `usage: colormesh run [flags]
@@ -54,31 +46,21 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Every flag is checked before anything starts, so a typo is a usage error and nothing listens.
-  const level = logLevelFlag(values['log-level']);
+  const { level, accessLogSample, ...shared } = readProxyCommandFlags(values);
   const listeners = {
+    ...shared,
     appPort: appPortFlag(values['app-port']),
     appHost: values['app-host'] as string,
     inboundPort: portFlag('inbound-port', values['inbound-port']) as number,
     outboundPort: portFlag('outbound-port', values['outbound-port']) as number,
-    adminPort: portFlag('admin-port', values['admin-port']) as number,
-    metricsPort: portFlag('metrics-port', values['metrics-port']) as number,
-    bind: values['bind'] as string,
     outboundBind: values['outbound-bind'] as string,
-    drainTimeoutMs: intFlag('drain-timeout-ms', values['drain-timeout-ms']) as number,
-    drainDelayMs: intFlag('drain-delay-ms', values['drain-delay-ms']) as number,
   };
-  const sample = intFlag('access-log-sample', values['access-log-sample'], 1);
   // pod_* so they never clash with the access line's own service/color (the call's target and lane).
   const logger = createLogger({ level, base: { pod_service: values['service'] ?? null, pod_color: values['color'] ?? null } });
   const configPath = values['config'] as string;
-  let rules;
-  try {
-    rules = loadRulesFile(configPath);
-  } catch (err) {
-    process.stderr.write(`colormesh run: cannot start: ${(err as Error).message}\n`);
-    return 1;
-  }
-  const telemetry = await startTelemetryFor(values['service'], values['color'], logger, sample, rules);
+  const rules = loadRulesForStart('run', configPath);
+  if (rules === undefined) return 1;
+  const telemetry = await startTelemetryFor(values['service'], values['color'], logger, accessLogSample, rules);
   const sidecar = await startSidecar({
     rules,
     watchPath: configPath,
@@ -97,31 +79,4 @@ function appPortFlag(value: string | undefined): number | undefined {
   const port = portFlag('app-port', value);
   if (port === 0) throw new UsageError('--app-port: 0 is not a port an app listens on');
   return port;
-}
-
-/** Runs until SIGTERM/SIGINT, then drains and resolves with the exit code (0 after a clean drain). */
-export function waitForSignal(sidecar: Sidecar, logger: Logger, shutdown: () => Promise<void>): Promise<number> {
-  return new Promise((resolve) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'draining');
-      void sidecar.drain().then(
-        async (result) => {
-          logger.info(result, result.drained ? 'drained; exiting' : 'drain timeout; cut the remaining requests');
-          await shutdown().catch(() => undefined);
-          logger.flush();
-          resolve(0);
-        },
-        (err: Error) => {
-          logger.error({ err: err.message }, 'drain failed');
-          logger.flush();
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
 }

@@ -1,10 +1,11 @@
 // The process-wide pino logger: JSON lines on stdout, level from --log-level / COLORMESH_LOG_LEVEL.
 import pino from 'pino';
+import { LOG_LEVELS } from './log-levels.js';
 import { REDACTED, pinoRedactPaths, redactedHeaderNames } from './redact.js';
 
-export type Logger = pino.Logger;
+export { LOG_LEVELS };
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type Logger = pino.Logger;
 
 export interface LoggerOptions {
   level?: string | undefined;
