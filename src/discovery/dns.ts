@@ -4,7 +4,7 @@ import { Resolver as PromiseResolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import type { DiscoveredEndpoint, DiscoveryLogger, DiscoverySource, DiscoveryUpdate } from './source.js';
 import { candidateNames, NO_SEARCH, systemSearchList, type SearchList } from './dns-search.js';
-import { normalizeColor } from './static.js';
+import { lowerCaseColor } from './static.js';
 
 /** The part of `dns.promises.Resolver` this source uses, so tests and callers can supply their own. */
 export interface DnsResolver {
@@ -178,7 +178,7 @@ function systemResolver(options: DnsDiscoveryOptions): DnsResolver {
 
 /** "host:port", "host" (the service's port) or "[v6]:port". */
 export function parseTarget(key: string, value: string, defaultPort: number): Target {
-  const color = key.toLowerCase() === UNTAGGED_KEY ? undefined : normalizeColor(key);
+  const color = key.toLowerCase() === UNTAGGED_KEY ? undefined : lowerCaseColor(key);
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
   if (bracketed !== null) return { key, color, host: bracketed[1]!, port: bracketed[2] === undefined ? defaultPort : Number(bracketed[2]) };
   const colon = value.lastIndexOf(':');

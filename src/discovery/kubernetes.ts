@@ -3,7 +3,7 @@
 import type { ServiceRule } from '../core/types.js';
 import type { DiscoveredEndpoint, DiscoveryLogger, DiscoverySource, DiscoveryUpdate } from './source.js';
 import { joinHostPort } from './dns.js';
-import { normalizeColor } from './static.js';
+import { lowerCaseColor } from './static.js';
 
 /** The fields of discovery.k8s.io/v1 EndpointSlice this source reads. */
 export interface EndpointSliceObject {
@@ -122,7 +122,7 @@ export class KubernetesDiscovery implements DiscoverySource {
       );
     } else {
       // All pods, not only those with the label: a pod we have not seen yet must not pass for an untagged one.
-      const toColor = (p: PodObject): string | undefined => normalizeColor(p.metadata.labels?.[colorLabel]);
+      const toColor = (p: PodObject): string | undefined => lowerCaseColor(p.metadata.labels?.[colorLabel]);
       handle = this.api.watchPods(
         { namespace, labelSelector: '' },
         this.handlers(name, live, (items) => replaceAll(this.podColors, items, toColor), (type, p) => applyEvent(this.podColors, type, p, toColor(p))),

@@ -5,7 +5,8 @@ import { normalizeColor } from '../core/color.js';
 import { buildEndpointSets } from '../core/route.js';
 import type { Endpoint, EndpointSets, Rules, ServiceRule } from '../core/types.js';
 import { channels, publish, type EndpointsEvent } from '../events.js';
-import type { DiscoveredEndpoint, DiscoveryContext, DiscoveryFactory, DiscoverySource, DiscoveryUpdate } from './source.js';
+import { parseHostPort } from '../config/address.js';
+import type { DiscoveryContext, DiscoveryFactory, DiscoverySource, DiscoveryUpdate } from './source.js';
 
 interface Entry {
   /** identity of the discovery config, to tell whether a reload changed it */
@@ -57,12 +58,12 @@ export class EndpointRegistry {
 
   private readonly warned = new Set<string>();
 
-  /** Once per endpoint and color, bounded: discovery repeats its whole list on every change. */
-  private warnInvalidColor(service: string, address: string, color: string): void {
-    const key = `${service}|${address}|${color}`;
+  /** Once per endpoint and problem, bounded: discovery repeats its whole list on every change. */
+  private warnInvalid(service: string, address: string, problem: string): void {
+    const key = `${service}|${address}|${problem}`;
     if (this.warned.has(key) || this.warned.size >= 1000) return;
     this.warned.add(key);
-    this.ctx.logger.warn({ service, address, color }, 'endpoint color is not a valid color; the endpoint counts as untagged');
+    this.ctx.logger.warn({ service, address }, `discovered endpoint: ${problem}`);
   }
 
   private start(rule: ServiceRule): void {
@@ -72,7 +73,7 @@ export class EndpointRegistry {
     source.start((update) => {
       // A late update from a source that was replaced meanwhile must not overwrite the new one.
       if (this.entries.get(rule.name) !== entry) return;
-      entry.sets = buildEndpointSets(toEndpoints(update, entry.sets.all, (address, color) => this.warnInvalidColor(rule.name, address, color)));
+      entry.sets = buildEndpointSets(toEndpoints(update, entry.sets.all, (address, problem) => this.warnInvalid(rule.name, address, problem)));
       publish<EndpointsEvent>(channels.endpoints, { service: rule.name, endpoints: entry.sets.all });
     });
   }
@@ -87,7 +88,7 @@ function discoveryKey(rule: ServiceRule): string {
  * Turns a discovery update into endpoint objects, reusing the previous object for an unchanged
  * endpoint so its in-flight counter (least-request) survives the rebuild.
  */
-function toEndpoints(update: DiscoveryUpdate, previous: readonly Endpoint[], warnInvalid: (address: string, color: string) => void): Endpoint[] {
+function toEndpoints(update: DiscoveryUpdate, previous: readonly Endpoint[], warnInvalid: (address: string, problem: string) => void): Endpoint[] {
   if (update.kind === 'does-not-exist') return [];
   const byKey = new Map<string, Endpoint>();
   for (const e of previous) byKey.set(endpointKey(e.address, e.color, e.healthy), e);
@@ -96,26 +97,22 @@ function toEndpoints(update: DiscoveryUpdate, previous: readonly Endpoint[], war
     const healthy = d.healthy ?? true;
     // SPEC 1: anything that is not a valid color is no color; say so, since a label typo moves a pod out of its lane.
     const color = normalizeColor(d.color);
-    if (color === undefined && d.color !== undefined && d.color.trim() !== '') warnInvalid(d.address, d.color);
+    if (color === undefined && d.color !== undefined && d.color.trim() !== '') {
+      warnInvalid(d.address, `color "${d.color}" is not a valid color; the endpoint counts as untagged`);
+    }
     const reused = byKey.get(endpointKey(d.address, color, healthy));
-    out.push(reused ?? makeEndpoint(d, color, healthy));
+    if (reused !== undefined) {
+      out.push(reused);
+      continue;
+    }
+    // The same address check the rule file gets; a source that reports garbage loses that endpoint, loudly.
+    const parsed = parseHostPort(d.address);
+    if (typeof parsed === 'string') warnInvalid(d.address, parsed);
+    else out.push({ address: d.address, host: parsed.host, port: parsed.port, color, healthy, active: 0 });
   }
   return out;
 }
 
 function endpointKey(address: string, color: string | undefined, healthy: boolean): string {
   return `${address}|${color ?? ''}|${healthy ? 1 : 0}`;
-}
-
-function makeEndpoint(d: DiscoveredEndpoint, color: string | undefined, healthy: boolean): Endpoint {
-  const { host, port } = splitAddress(d.address);
-  return { address: d.address, host, port, color, healthy, active: 0 };
-}
-
-/** "host:port" or "[v6]:port" → parts. Addresses were validated when the rules were loaded. */
-export function splitAddress(address: string): { host: string; port: number } {
-  const colon = address.lastIndexOf(':');
-  let host = address.slice(0, colon);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  return { host, port: Number(address.slice(colon + 1)) };
 }

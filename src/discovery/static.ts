@@ -11,7 +11,7 @@ export class StaticDiscovery implements DiscoverySource {
   constructor(endpoints: readonly StaticEndpoint[]) {
     // Lower-cased once here, like every source does, so colors compare as plain strings later.
     this.endpoints = Object.freeze(
-      endpoints.map((e): DiscoveredEndpoint => ({ address: e.address, color: normalizeColor(e.color), healthy: true })),
+      endpoints.map((e): DiscoveredEndpoint => ({ address: e.address, color: lowerCaseColor(e.color), healthy: true })),
     );
   }
 
@@ -25,8 +25,11 @@ export class StaticDiscovery implements DiscoverySource {
   }
 }
 
-/** Shared by all sources: lower-case, and treat an empty value as "no color". */
-export function normalizeColor(color: string | undefined): string | undefined {
+/**
+ * Shared by all sources: lower-case, and treat an empty value as "no color". Only that: validity
+ * (SPEC 1) is checked once, for every source alike, by the registry with the core's normalizeColor.
+ */
+export function lowerCaseColor(color: string | undefined): string | undefined {
   if (color === undefined) return undefined;
   const lower = color.trim().toLowerCase();
   return lower === '' ? undefined : lower;
