@@ -62,11 +62,7 @@ export async function startEcho(name: string, handler?: Handler): Promise<EchoSe
 
 /** A port that refuses connections (bound, then closed). */
 export async function deadPort(): Promise<number> {
-  const s = http.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  return (await freePorts(1))[0] as number;
 }
 
 /**

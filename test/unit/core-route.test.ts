@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { buildEndpointSets, decideRoute, routeHeader } from '../../src/core/route.js';
 import { explainRoute, formatExplanation } from '../../src/core/explain.js';
 import type { Endpoint, Rules, ServiceRule } from '../../src/core/types.js';
+import { serviceRule } from '../support/discovery-fixtures.js';
 
 let nextHost = 1;
 function endpoint(color: string | undefined, healthy = true): Endpoint {
@@ -12,16 +13,7 @@ function endpoint(color: string | undefined, healthy = true): Endpoint {
 }
 
 function service(overrides: Partial<ServiceRule> = {}): ServiceRule {
-  return {
-    name: 'base-service',
-    port: 8080,
-    force: false,
-    loadBalancer: 'round-robin',
-    timeoutMs: 15000,
-    retries: 2,
-    discovery: { kind: 'static', endpoints: [] },
-    ...overrides,
-  };
+  return serviceRule({ kind: 'static', endpoints: [] }, overrides);
 }
 
 function rules(services: ServiceRule[], colors?: string[]): Rules {
