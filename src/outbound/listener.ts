@@ -8,7 +8,7 @@ import { findService } from '../core/host.js';
 import { decideRoute } from '../core/route.js';
 import { pickEndpoint } from '../core/balancer.js';
 import { channels, publish, type HopEvent } from '../events.js';
-import { sendError } from '../proxy/errors.js';
+import { rejectSocket, sendError } from '../proxy/errors.js';
 import { createHop } from '../proxy/hop.js';
 import { forwardOnce } from '../proxy/forward-once.js';
 import type { MeshState } from '../proxy/state.js';
@@ -75,7 +75,7 @@ function handleUpgrade(state: MeshState, req: IncomingMessage, socket: Duplex, h
   socket.on('error', () => socket.destroy());
   const rules = state.rules;
   const target = readTarget(req);
-  if (!target.ok) return rejectSocket(socket, 400, 'bad_request');
+  if (!target.ok) return rejectSocket(socket, 'bad_request');
   stripProxyHeaders(req);
   const { color } = resolveOutboundColor(state, rules, req, 'outbound');
   const service = findService(rules, target.authority, state.pod.namespace);
@@ -83,10 +83,10 @@ function handleUpgrade(state: MeshState, req: IncomingMessage, socket: Duplex, h
   if (service !== undefined) {
     const decision = decideRoute(service, state.registry.sets(service.name), color);
     const endpoint = decision.ok ? pickEndpoint(decision.set, service.loadBalancer, state.random) : undefined;
-    if (endpoint === undefined) return rejectSocket(socket, 503, 'no_endpoint');
+    if (endpoint === undefined) return rejectSocket(socket, 'no_endpoint');
     address = endpoint;
   } else if (rules.outboundPolicy === 'deny') {
-    return rejectSocket(socket, 502, 'not_in_mesh');
+    return rejectSocket(socket, 'not_in_mesh');
   } else {
     address = { host: target.authority.host, port: target.authority.port ?? 80 };
   }
@@ -98,15 +98,15 @@ function handleConnect(state: MeshState, req: IncomingMessage, socket: Duplex, h
   socket.on('error', () => socket.destroy());
   const [host, portText] = splitHostPort(req.url ?? '');
   const port = Number(portText);
-  if (host === '' || !Number.isInteger(port) || port <= 0 || port > 65535) return rejectSocket(socket, 400, 'bad_request');
-  if (state.rules.outboundPolicy === 'deny' || (state.ownPorts.has(port) && isLocalAddress(host))) return rejectSocket(socket, 502, 'not_in_mesh');
+  if (host === '' || !Number.isInteger(port) || port <= 0 || port > 65535) return rejectSocket(socket, 'bad_request');
+  if (state.rules.outboundPolicy === 'deny' || (state.ownPorts.has(port) && isLocalAddress(host))) return rejectSocket(socket, 'not_in_mesh');
   const upstream = net.connect(port, host, () => {
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
     upstream.pipe(socket);
     socket.pipe(upstream);
   });
-  upstream.on('error', () => rejectSocket(socket, 502, 'upstream_unreachable'));
+  upstream.on('error', () => rejectSocket(socket, 'upstream_unreachable'));
   socket.on('close', () => upstream.destroy());
 }
 
@@ -116,10 +116,4 @@ function splitHostPort(authority: string): [string, string] {
   let host = authority.slice(0, colon);
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   return [host, authority.slice(colon + 1)];
-}
-
-function rejectSocket(socket: Duplex, status: number, error: string): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = JSON.stringify({ error });
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
 }

@@ -1,5 +1,6 @@
 // Every error a client can see from the sidecar, and the one place that turns them into HTTP responses (SPEC 7).
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { UpstreamErrorKind } from '../events.js';
 
 export type ErrorCode =
@@ -58,4 +59,15 @@ export function sendError(res: ServerResponse, code: ErrorCode, details: ErrorDe
   res.writeHead(status, headers);
   res.end(body);
   return status;
+}
+
+/**
+ * The same answer on a raw socket, for requests that never became an HTTP exchange we can respond
+ * to normally (Upgrade and CONNECT); the connection is closed after it.
+ */
+export function rejectSocket(socket: Duplex, code: ErrorCode): void {
+  if (!socket.writable) return void socket.destroy();
+  const status = STATUS[code];
+  const body = JSON.stringify({ error: code });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
 }
