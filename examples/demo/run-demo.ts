@@ -5,66 +5,14 @@
 //   frontend (entry point: 80/20 blue/green split, sticky by x-user-id)
 //     → order-service  (blue, untagged)
 //       → base-service (blue, green, untagged)
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fetchText, freePorts, LoopbackMesh, makePod, PORTS_PER_POD, servicesYaml, type Pod } from './loopback-mesh.js';
 import { renderTables, tally, type Journey } from './report.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../../src/cli/main.js');
-const APP = path.resolve(here, '../apps/service.js');
 const REQUESTS = Number(process.env['DEMO_REQUESTS'] ?? 1000);
 const CONCURRENCY = 16;
 
-interface Pod {
-  service: string;
-  version: 'blue' | 'green' | 'untagged';
-  next?: string;
-  appPort: number;
-  ports: { inbound: number; outbound: number; admin: number; metrics: number };
-}
-
-const children: ChildProcess[] = [];
-let tmp = '';
-
-/**
- * Ports for the whole mesh, all different. They come from below Linux's ephemeral range (32768+),
- * so no outgoing connection can take one before its listener binds, and each is held open until
- * all are chosen, so the same port is never handed out twice.
- */
-async function freePorts(count: number): Promise<number[]> {
-  const held: net.Server[] = [];
-  const ports: number[] = [];
-  for (let tries = 0; ports.length < count && tries < count * 50; tries++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    if (ports.includes(port)) continue;
-    const server = net.createServer();
-    const ok = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (ok) {
-      held.push(server);
-      ports.push(port);
-    }
-  }
-  await Promise.all(held.map((s) => new Promise((r) => s.close(r))));
-  if (ports.length < count) throw new Error('could not find free ports on 127.0.0.1');
-  return ports;
-}
-
-function makePod(service: string, version: Pod['version'], ports: number[], next?: string): Pod {
-  const take = (): number => ports.shift() as number;
-  return {
-    service, version, ...(next ? { next } : {}),
-    appPort: take(),
-    ports: { inbound: take(), outbound: take(), admin: take(), metrics: take() },
-  };
-}
+let mesh: LoopbackMesh | undefined;
 
 function rulesFor(pods: Pod[]): string {
   const lines = [
@@ -75,39 +23,9 @@ function rulesFor(pods: Pod[]): string {
     '  split:',
     '    weights: { blue: 80, green: 20 }',
     '    stickyBy: { header: x-user-id }',
-    'services:',
+    ...servicesYaml(pods),
   ];
-  for (const service of [...new Set(pods.map((p) => p.service))]) {
-    lines.push(`  ${service}:`, '    port: 8080', '    endpoints:');
-    for (const p of pods.filter((q) => q.service === service)) {
-      const color = p.version === 'untagged' ? '' : `, color: ${p.version}`;
-      lines.push(`      - { address: "127.0.0.1:${p.ports.inbound}"${color} }`);
-    }
-  }
   return lines.join('\n') + '\n';
-}
-
-function start(cmd: string, args: string[], env: NodeJS.ProcessEnv, label: string): ChildProcess {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  child.stderr?.on('data', (d: Buffer) => process.stderr.write(`[${label}] ${d}`));
-  children.push(child);
-  return child;
-}
-
-async function waitReady(port: number, pathname: string, deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: pathname, timeout: 500 }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => req.destroy());
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`nothing ready on port ${port}${pathname} in time`);
 }
 
 function send(port: number, user: string, agent: http.Agent): Promise<Journey> {
@@ -130,31 +48,13 @@ function send(port: number, user: string, agent: http.Agent): Promise<Journey> {
   });
 }
 
-function fetchText(port: number, pathname: string): Promise<string> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: pathname, timeout: 5000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve(text));
-    });
-    req.on('error', () => resolve(''));
-  });
-}
-
 async function stopAll(): Promise<void> {
-  await Promise.all(children.map((c) => new Promise<void>((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGTERM');
-    setTimeout(() => c.kill('SIGKILL'), 5000).unref();
-  })));
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  await mesh?.stop();
 }
 
 async function main(): Promise<number> {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'colormesh-demo-'));
-  const ports = await freePorts(6 * 5);
+  mesh = new LoopbackMesh();
+  const ports = await freePorts(6 * PORTS_PER_POD);
   const pods = [
     makePod('frontend', 'untagged', ports, 'http://order-service:8080/'),
     makePod('order-service', 'blue', ports, 'http://base-service:8080/'),
@@ -163,25 +63,9 @@ async function main(): Promise<number> {
     makePod('base-service', 'green', ports),
     makePod('base-service', 'untagged', ports),
   ];
-  const rulesPath = path.join(tmp, 'rules.yaml');
-  writeFileSync(rulesPath, rulesFor(pods));
-  console.log(`colormesh demo: 6 apps, each behind its own sidecar; rules in ${rulesPath}\n`);
-  for (const p of pods) {
-    const label = `${p.service}/${p.version}`;
-    start(process.execPath, [APP], {
-      NAME: p.service, VERSION: p.version, PORT: String(p.appPort), HOST: '127.0.0.1',
-      ...(p.next ? { NEXT: p.next, HTTP_PROXY: `http://127.0.0.1:${p.ports.outbound}` } : {}),
-    }, label);
-    start(process.execPath, [CLI, 'run', '--config', rulesPath, '--service', p.service,
-      ...(p.version === 'untagged' ? [] : ['--color', p.version]),
-      '--app-port', String(p.appPort), '--inbound-port', String(p.ports.inbound), '--outbound-port', String(p.ports.outbound),
-      '--admin-port', String(p.ports.admin), '--metrics-port', String(p.ports.metrics), '--bind', '127.0.0.1', '--log-level', 'warn'], {}, `sidecar ${label}`);
-  }
-  const deadline = Date.now() + 20_000;
-  for (const p of pods) {
-    await waitReady(p.ports.metrics, '/healthz/ready', deadline);
-    await waitReady(p.appPort, '/healthz', deadline);
-  }
+  mesh.writeRules(rulesFor(pods));
+  console.log(`colormesh demo: 6 apps, each behind its own sidecar; rules in ${mesh.rulesPath}\n`);
+  await mesh.start(pods);
   const entry = pods[0] as Pod;
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const journeys: Journey[] = [];
