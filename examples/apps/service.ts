@@ -1,7 +1,8 @@
 // A plain demo service that knows nothing of colormesh. It answers with who it is, and if NEXT is
 // set it first calls the next service and includes that answer. Like an app instrumented with
 // OpenTelemetry, it forwards the incoming `baggage` and `traceparent` headers on its outgoing call;
-// like curl or Python, it sends outgoing calls through HTTP_PROXY when that is set.
+// like curl or Python, it sends outgoing calls through HTTP_PROXY when that is set. FAIL_PERCENT makes
+// a faulty version: that share of requests is answered 500 (the rollout demo's bad candidate).
 //
 //   NAME=order-service VERSION=blue PORT=8080 NEXT=http://base-service:8080/ node service.js
 import http from 'node:http';
@@ -14,6 +15,7 @@ const NEXT = process.env['NEXT'];
 /** which headers to pass on: "baggage,traceparent" (default), "traceparent", or "none" */
 const FORWARD = (process.env['FORWARD_HEADERS'] ?? 'baggage,traceparent').split(',').map((h) => h.trim()).filter((h) => h && h !== 'none');
 const PROXY = process.env['HTTP_PROXY'] ?? process.env['http_proxy'];
+const FAIL_PERCENT = Number(process.env['FAIL_PERCENT'] ?? 0);
 
 const agent = new http.Agent({ keepAlive: true });
 
@@ -63,6 +65,7 @@ const server = http.createServer((req, res) => {
     res.end(text);
   };
   if (req.url === '/healthz') return reply(200, { ok: true });
+  if (FAIL_PERCENT > 0 && Math.random() * 100 < FAIL_PERCENT) return reply(500, { path: [self], error: 'injected fault (FAIL_PERCENT)' });
   if (NEXT === undefined) return reply(200, { path: [self] });
   callNext(req.headers).then(
     ({ status, body }) => {

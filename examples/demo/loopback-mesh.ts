@@ -76,6 +76,8 @@ export function servicesYaml(pods: readonly Pod[]): string[] {
 
 export class LoopbackMesh {
   readonly children: ChildProcess[] = [];
+  /** each pod's app process, so a demo can restart one version (e.g. with a fault) */
+  readonly apps = new Map<Pod, ChildProcess>();
   readonly tmp: string;
   readonly rulesPath: string;
 
@@ -99,11 +101,7 @@ export class LoopbackMesh {
   async start(pods: readonly Pod[], sidecarArgs: readonly string[] = []): Promise<void> {
     for (const p of pods) {
       const label = `${p.service}/${p.version}`;
-      this.spawn(process.execPath, [APP], {
-        NAME: p.service, VERSION: p.version, PORT: String(p.appPort), HOST: '127.0.0.1',
-        ...(p.next ? { NEXT: p.next, HTTP_PROXY: `http://127.0.0.1:${p.ports.outbound}` } : {}),
-        ...p.appEnv,
-      }, label);
+      this.startApp(p);
       this.spawn(process.execPath, [CLI, 'run', '--config', this.rulesPath, '--service', p.service,
         ...(p.version === 'untagged' ? [] : ['--color', p.version]),
         '--app-port', String(p.appPort), '--inbound-port', String(p.ports.inbound), '--outbound-port', String(p.ports.outbound),
@@ -115,6 +113,17 @@ export class LoopbackMesh {
       await waitReady(p.ports.metrics, '/healthz/ready', deadline);
       await waitReady(p.appPort, '/healthz', deadline);
     }
+  }
+
+  /** Starts (or, after the old one exited, restarts) a pod's app with extra environment. */
+  startApp(p: Pod, extraEnv: Record<string, string> = {}): ChildProcess {
+    const app = this.spawn(process.execPath, [APP], {
+      NAME: p.service, VERSION: p.version, PORT: String(p.appPort), HOST: '127.0.0.1',
+      ...(p.next ? { NEXT: p.next, HTTP_PROXY: `http://127.0.0.1:${p.ports.outbound}` } : {}),
+      ...p.appEnv, ...extraEnv,
+    }, `${p.service}/${p.version}`);
+    this.apps.set(p, app);
+    return app;
   }
 
   async stop(): Promise<void> {

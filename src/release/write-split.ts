@@ -3,7 +3,7 @@
 // against the version that was read. Nothing is written when any of these steps fails.
 import { ConfigError, parseRules } from '../config/load.js';
 import type { Rules } from '../core/types.js';
-import type { RulesStore } from './rules-store.js';
+import { RulesConflictError, type RulesStore } from './rules-store.js';
 import { readSplitWeights, setSplitWeights, SplitEditError } from './split-edit.js';
 
 /** The edited rules would not be valid (or could not be edited); the message is the validator's own. Nothing was written. */
@@ -51,13 +51,27 @@ export function editSplitText(text: string, weights: Readonly<Record<string, num
   return { text: edited, rules: validateRulesText(edited, source) };
 }
 
+export interface WriteSplitOptions {
+  /**
+   * The version this edit is based on (what the caller last read or wrote). When the store no longer holds
+   * it, someone else edited the rules in between: RulesConflictError, nothing written. Without it, the
+   * edit is based on whatever the store holds now (still checked between this read and the write).
+   */
+  readonly expectedVersion?: string;
+}
+
 /**
  * Sets the named colors' split weights (others untouched). Throws InvalidRulesError (nothing written),
  * RulesConflictError (someone else changed the rules since they were read; nothing written), or the store's
  * own I/O error.
  */
-export async function writeSplit(store: RulesStore, weights: Readonly<Record<string, number>>): Promise<SplitWritten> {
+export async function writeSplit(store: RulesStore, weights: Readonly<Record<string, number>>, options: WriteSplitOptions = {}): Promise<SplitWritten> {
   const current = await store.read();
+  if (options.expectedVersion !== undefined && current.version !== options.expectedVersion) {
+    throw new RulesConflictError(
+      `${store.describe()} was changed by someone else (expected version ${options.expectedVersion}, found ${current.version}); not overwritten`,
+    );
+  }
   const source = sourceName(store);
   const { text, rules } = editSplitText(current.text, weights, source);
   if (text === current.text) {
