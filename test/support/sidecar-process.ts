@@ -146,6 +146,8 @@ export interface RawOptions {
   done?: (text: string) => boolean;
   /** sent after the first bytes of the reply arrive (an upgraded connection's payload) */
   then?: string | Buffer;
+  /** give up early (counted as timed out) */
+  signal?: AbortSignal;
 }
 
 /** Writes raw bytes to 127.0.0.1:port and collects the reply until close, `done`, or the timeout. */
@@ -164,6 +166,7 @@ export function raw(port: number, data: string | Buffer, opts: RawOptions = {}):
       resolve({ text, status: statusOf(text), closed, timedOut, ms: Date.now() - started });
     };
     const timer = setTimeout(() => finish(false, true), opts.timeoutMs ?? 3000);
+    opts.signal?.addEventListener('abort', () => finish(false, true), { once: true });
     socket.on('connect', () => socket.write(typeof data === 'string' ? Buffer.from(data, 'latin1') : data));
     socket.on('data', (d: Buffer) => {
       text += d.toString('latin1');
