@@ -5,7 +5,11 @@
 //   frontend (entry point: 80/20 blue/green split, sticky by x-user-id)
 //     → order-service  (blue, untagged)
 //       → base-service (blue, green, untagged)
+//
+// With `--console` (npm run demo -- --console) the mesh keeps running under steady traffic and the
+// release console is started against it; Ctrl-C stops everything.
 import http from 'node:http';
+import { startConsoleDemo } from './console-demo.js';
 import { fetchText, freePorts, LoopbackMesh, makePod, PORTS_PER_POD, servicesYaml, type Pod } from './loopback-mesh.js';
 import { renderTables, tally, type Journey } from './report.js';
 
@@ -67,6 +71,11 @@ async function main(): Promise<number> {
   console.log(`colormesh demo: 6 apps, each behind its own sidecar; rules in ${mesh.rulesPath}\n`);
   await mesh.start(pods);
   const entry = pods[0] as Pod;
+  if (process.argv.includes('--console')) {
+    // Runs until Ctrl-C; the SIGINT handler below stops the mesh (the console is one of its children).
+    await startConsoleDemo(mesh, pods, (user, agent) => send(entry.ports.inbound, user, agent));
+    return new Promise<number>(() => undefined);
+  }
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const journeys: Journey[] = [];
   let nextUser = 0;

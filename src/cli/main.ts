@@ -13,6 +13,7 @@ const COMMANDS: Readonly<Record<string, { summary: string; load: () => Promise<{
   inject: { summary: 'add the sidecar to Kubernetes manifests (-f FILE or -)', load: () => import('./inject.js') },
   webhook: { summary: 'run the mutating admission webhook that injects the sidecar', load: () => import('./webhook.js') },
   iptables: { summary: 'apply, remove or print the transparent-interception rules', load: () => import('./iptables.js') },
+  console: { summary: 'serve the release console: live lanes, split weights, rollback', load: () => import('./console.js') },
   rollout: { summary: 'move users to a candidate color step by step, judge it live, roll back by itself', load: () => import('./rollout.js') },
 };
 
