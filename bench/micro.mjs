@@ -1,8 +1,11 @@
 // Micro-benchmarks of the pure core, run pinned to one CPU with nothing else on it: the cost of a route
-// decision (decideRoute + pickEndpoint) with 2 vs 500 endpoints in a color, and the time to load and
-// validate a rule file of 1 000 services x 50 endpoints. Prints one JSON line.
-// usage: node bench/micro.mjs [--quick]
+// decision (decideRoute + pickEndpoint) with 2 vs 500 endpoints in a color, the time to load and
+// validate a rule file of 1 000 services x 50 endpoints, and the trace table at capacity (three
+// designs). Prints one JSON line; with --table, a readable summary instead.
+// usage: node bench/micro.mjs [--quick] [--table] [--only trace-table]
 import { performance } from 'node:perf_hooks';
+import { measureTraceTables } from './lib/trace-table-micro.mjs';
+import { renderMicro } from './lib/table.mjs';
 
 const quick = process.argv.includes('--quick');
 const dist = new URL('../dist/src/', import.meta.url);
@@ -86,19 +89,27 @@ function timeLoad(text, rounds) {
 
 const iterations = quick ? 200_000 : 2_000_000;
 const rounds = quick ? 3 : 7;
-const decision = {};
-for (const lb of ['round-robin', 'least-request']) {
-  const small = timeDecision(2, lb, iterations, rounds);
-  const large = timeDecision(500, lb, iterations, rounds);
-  decision[lb] = { ns2: small, ns500: large, ratio500to2: large / small };
+const onlyTraceTable = process.argv.includes('trace-table');
+const out = { iterations, rounds };
+
+// The trace table first, on a fresh heap: its own allocation is what is measured.
+out.traceTable = await measureTraceTables(dist, quick ? 1 : 3);
+
+if (!onlyTraceTable) {
+  out.decision = {};
+  for (const lb of ['round-robin', 'least-request']) {
+    const small = timeDecision(2, lb, iterations, rounds);
+    const large = timeDecision(500, lb, iterations, rounds);
+    out.decision[lb] = { ns2: small, ns500: large, ratio500to2: large / small };
+  }
+
+  const text = bigRuleFile(1000, 50);
+  // The first load is the one a sidecar pays at start-up (cold JIT); later ones are reloads.
+  const coldStart = performance.now();
+  parseRules(text, 'bench-1000x50.yaml');
+  const coldMs = performance.now() - coldStart;
+  out.load = { bytes: Buffer.byteLength(text), endpoints: 50_000, coldMs, ...timeLoad(text, quick ? 2 : 4) };
+  out.heapMbAfter = process.memoryUsage().heapUsed / 2 ** 20;
 }
 
-const text = bigRuleFile(1000, 50);
-// The first load is the one a sidecar pays at start-up (cold JIT); later ones are reloads.
-const coldStart = performance.now();
-parseRules(text, 'bench-1000x50.yaml');
-const coldMs = performance.now() - coldStart;
-const load = { bytes: Buffer.byteLength(text), endpoints: 50_000, coldMs, ...timeLoad(text, quick ? 2 : 4) };
-const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
-
-process.stdout.write(JSON.stringify({ decision, load, heapMbAfter: heapMb, iterations, rounds }) + '\n');
+process.stdout.write(process.argv.includes('--table') ? `${renderMicro(out)}\n` : JSON.stringify(out) + '\n');

@@ -1,5 +1,6 @@
-// `npm run bench`: colormesh side by side with nginx, HAProxy and a plain http-proxy, in one run on one
-// machine, plus micro-benchmarks of the pure core. Prints a table and writes it as JSON to bench/results/.
+// `npm run bench`: colormesh side by side with nginx, HAProxy and plain http-proxy and undici passthroughs,
+// in one run on one machine, plus micro-benchmarks of the pure core and the trace table. Prints a table
+// and writes it as JSON to bench/results/.
 // See docs/performance.md for what is measured and how.
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,9 +12,10 @@ import { PATHS, colormeshBuilt } from './lib/paths.mjs';
 import { measurePath } from './lib/measure.mjs';
 import { startPinned, waitForPort, freePorts, runPinned, stopAll, killAllNow, setNice, restoreNice, LOAD_CPU, PROXY_CPU } from './lib/procs.mjs';
 import { writeNginxUpstream } from './peers/configs.mjs';
-import { renderTable, renderTargets } from './lib/table.mjs';
+import { renderTable, renderTargets, renderRounds, renderMicro, renderModuleCost } from './lib/table.mjs';
 import { evaluateTargets } from './lib/stats.mjs';
 import { runSoak } from './lib/soak.mjs';
+import { runRounds, ROUND_PATHS } from './lib/rounds.mjs';
 
 const USAGE = `usage: node bench/run.mjs [options]   (npm run bench -- [options])
   --quick               short runs (smoke test, ~1 min); numbers are indicative only
@@ -22,6 +24,12 @@ const USAGE = `usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --rate N              constant rate for the latency columns (default 1000 req/s)
   --rate-duration S     constant-rate measurement per path, in 3 segments (default 12; 2 s warm-up first)
   --connections N       wrk connections (default 32)
+  --rounds N            interleave N constant-rate runs of direct and colormesh 2 sidecars and report the
+                        medians (default 5, 2 with --quick; 0 = off); the latency targets use them
+  --round-duration S    length of each of those runs (default 4, 2 with --quick)
+  --trace-fill N        requests with a unique traceparent sent to colormesh-inbound-tp before its
+                        throughput is measured (default 150000, the issue's "after 150 000")
+  --modules             also measure the RSS each module a sidecar loads costs (bench/module-cost.mjs)
   --colormesh-flag F    extra flag for every colormesh sidecar (repeatable), e.g. --colormesh-flag=--access-log-sample=100
   --no-micro            skip the micro-benchmarks of the pure core
   --soak [N]            also send N requests (default 1000000) through colormesh 1 hop, sampling RSS
@@ -39,6 +47,7 @@ function options() {
     options: {
       quick: { type: 'boolean' }, only: { type: 'string' }, duration: { type: 'string' }, rate: { type: 'string' },
       'rate-duration': { type: 'string' }, connections: { type: 'string' }, 'colormesh-flag': { type: 'string', multiple: true },
+      rounds: { type: 'string' }, 'round-duration': { type: 'string' }, 'trace-fill': { type: 'string' }, modules: { type: 'boolean' },
       'no-micro': { type: 'boolean' }, soak: { type: 'string' }, nice: { type: 'string' }, realtime: { type: 'boolean' }, 'keep-temp': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     args: normalizeSoak(process.argv.slice(2)),
@@ -57,6 +66,10 @@ function options() {
     rate: num(values.rate, 1000),
     rateDurationS: num(values['rate-duration'], quick ? 3 : 12),
     wrkConnections: num(values.connections, 32),
+    rounds: num(values.rounds, quick ? 2 : 5),
+    roundDurationS: num(values['round-duration'], quick ? 2 : 4),
+    traceFill: num(values['trace-fill'], 150_000),
+    modules: values.modules === true,
     colormeshFlags: values['colormesh-flag'] ?? [],
     micro: values['no-micro'] !== true,
     soakRequests: values.soak === undefined ? 0 : Number(values.soak),
@@ -104,6 +117,17 @@ async function main() {
     }
   }
 
+  // Only when both of its paths are part of this run: --only direct,nginx has no rounds.
+  let rounds;
+  const roundsWanted = opts.rounds > 0 && ROUND_PATHS.every((id) => !opts.only || opts.only.has(id));
+  if (roundsWanted && haveColormesh) {
+    log(`bench: ${opts.rounds} interleaved rounds of ${ROUND_PATHS.join(' and ')} at ${opts.rate} req/s, ${opts.roundDurationS} s each`);
+    rounds = await runRounds(ctx, opts, log).catch(async (err) => {
+      await stopAll([upstream]);
+      return { error: err.message.split('\n')[0] };
+    });
+  }
+
   let soak;
   if (opts.soakRequests > 0 && haveColormesh) {
     log(`bench: soak, ${opts.soakRequests} requests through colormesh 1 hop`);
@@ -119,8 +143,16 @@ async function main() {
       .catch((err) => ({ error: err.message }));
   }
 
+  let modules;
+  if (opts.modules) {
+    log('bench: RSS per module a sidecar loads (bench/module-cost.mjs)');
+    modules = await runPinned(PROXY_CPU, process.execPath, [join(REPO, 'bench/module-cost.mjs'), '--json', ...(opts.quick ? ['--runs', '3'] : [])], { timeoutMs: 600_000 })
+      .then((out) => JSON.parse(out.trim().split('\n').pop()))
+      .catch((err) => ({ error: err.message }));
+  }
+
   const byId = Object.fromEntries(rows.filter((r) => !r.error).map((r) => [r.id, r]));
-  const targets = evaluateTargets(byId);
+  const targets = evaluateTargets(byId, rounds && !rounds.error ? rounds : undefined);
   const result = {
     startedAt: startedAt.toISOString(),
     elapsedS: (Date.now() - startedAt.getTime()) / 1000,
@@ -129,7 +161,9 @@ async function main() {
     settings: { ...opts, only: opts.only ? [...opts.only] : undefined, proxyCpu: PROXY_CPU, loadCpu: LOAD_CPU, bodyBytes: 1024, colormeshCli: process.env.COLORMESH_BENCH_CLI ?? 'dist/src/cli/main.js' },
     rows,
     targets,
+    rounds,
     micro,
+    modules,
     soak,
   };
   const resultsDir = join(REPO, 'bench/results');
@@ -141,22 +175,13 @@ async function main() {
 
   process.stdout.write(`\n${renderTable(rows)}\n\n`);
   process.stdout.write('latency: open-loop at a constant rate, measured from each request\'s intended send time (coordinated omission corrected)\n');
-  if (targets.length) process.stdout.write(`\ntargets (issue 6):\n${renderTargets(targets)}\n`);
+  if (rounds) process.stdout.write(`\n${renderRounds(rounds)}\n`);
+  if (targets.length) process.stdout.write(`\ntargets (issue 9):\n${renderTargets(targets)}\n`);
   if (micro) process.stdout.write(`\n${renderMicro(micro)}\n`);
+  if (modules) process.stdout.write(`\n${modules.error ? `module cost FAILED: ${modules.error}` : renderModuleCost(modules)}\n`);
   if (soak) process.stdout.write(`\n${renderSoak(soak)}\n`);
   process.stdout.write(`\nresult: ${file} (${result.elapsedS.toFixed(0)} s)\n`);
-  return rows.some((r) => r.error) ? 1 : 0;
-}
-
-function renderMicro(micro) {
-  if (micro.error) return `micro-benchmarks FAILED: ${micro.error}`;
-  const lines = ['micro-benchmarks (pure core, one CPU):'];
-  for (const [lb, d] of Object.entries(micro.decision)) {
-    lines.push(`  route decision + pick, ${lb}: ${d.ns2.toFixed(0)} ns with 2 endpoints, ${d.ns500.toFixed(0)} ns with 500 (x${d.ratio500to2.toFixed(2)})`);
-  }
-  const l = micro.load;
-  lines.push(`  rule file ${l.services} services x 50 endpoints (${(l.bytes / 1e6).toFixed(1)} MB): load+validate ${l.coldMs.toFixed(0)} ms cold, ${l.medianMs.toFixed(0)} ms warm`);
-  return lines.join('\n');
+  return rows.some((r) => r.error) || rounds?.error ? 1 : 0;
 }
 
 function renderSoak(soak) {

@@ -3,15 +3,23 @@
 // coordinated-omission correction wrk2 makes: a stall in the system under test delays later requests,
 // and that delay is counted as latency instead of silently thinning out the samples.
 // Run as a child process (pinned to the load CPU); prints one JSON line with the result.
-// usage: node constant-rate.mjs '{"port":N,"host":"h:p","headers":[["k","v"]],"rate":1000,"durationS":10,"warmupS":1,"connections":8}'
+// usage: node constant-rate.mjs '{"port":N,"host":"h:p","headers":[["k","v"]],"rate":1000,"durationS":10,"warmupS":1,"connections":8,"traceparent":false}'
 import net from 'node:net';
+import { randomBytes } from 'node:crypto';
 import { summarize } from './stats.mjs';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
 const { port, rate = 1000, durationS = 10, warmupS = 1, connections = 8, path = '/' } = opts;
 const host = opts.host ?? `127.0.0.1:${port}`;
 const headerLines = (opts.headers ?? []).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-const REQUEST = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${headerLines}\r\n`, 'latin1');
+const HEAD = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${headerLines}`;
+const REQUEST = Buffer.from(`${HEAD}\r\n`, 'latin1');
+
+/** With `"traceparent": true` every request carries a fresh random trace id, as production traffic does. */
+function requestBytes() {
+  if (opts.traceparent !== true) return REQUEST;
+  return Buffer.from(`${HEAD}traceparent: 00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01\r\n\r\n`, 'latin1');
+}
 
 const intervalNs = 1e9 / rate;
 const total = Math.round(rate * (warmupS + durationS));
@@ -83,11 +91,12 @@ function finish(conn, ok) {
 }
 
 function send(conn, index) {
+  const bytes = requestBytes();
   conn.index = index;
   conn.sentAt = nowNs();
   lateness[index] = (conn.sentAt - intendedNs(index)) / 1000;
   inFlight++;
-  conn.socket.write(REQUEST);
+  conn.socket.write(bytes);
 }
 
 let startNs = 0;

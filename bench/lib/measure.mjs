@@ -2,8 +2,8 @@
 // (open-loop generator), CPU seconds per 1000 requests from /proc, and peak RSS. Returns one row.
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { runWrk } from './wrk.mjs';
-import { runPinned, treeCpuSeconds, processTree, statusMb, stop, setRealtime, LOAD_CPU } from './procs.mjs';
+import { runWrk, TRACEPARENT_SCRIPT } from './wrk.mjs';
+import { runPinned, treeCpuSeconds, treeStatCpuSeconds, processTree, statusMb, stop, setRealtime, LOAD_CPU } from './procs.mjs';
 import { cpuPer1000 } from './stats.mjs';
 
 const GENERATOR = fileURLToPath(new URL('./constant-rate.mjs', import.meta.url));
@@ -43,11 +43,61 @@ function peakRss(procs) {
   }, 0));
 }
 
+/** Current RSS (VmRSS) of each measured process tree, in MB. */
+function currentRss(procs) {
+  return procs.map((p) => processTree(p.pid).reduce((sum, pid) => {
+    try { return sum + statusMb(pid, 'VmRSS'); } catch { return sum; }
+  }, 0));
+}
+
+/**
+ * Samples each process's RSS every `everyMs` while a phase runs: "RSS at 1000 req/s" is what the
+ * process holds while serving that rate, not a start-up peak that VmHWM would also remember.
+ */
+export function sampleRss(procs, everyMs = 200) {
+  const samples = procs.map(() => []);
+  const take = () => currentRss(procs).forEach((mb, i) => samples[i].push(mb));
+  take();
+  const timer = setInterval(take, everyMs);
+  return () => {
+    clearInterval(timer);
+    take();
+    return samples;
+  };
+}
+
+/** wrk options for a path: paths with a `traceparent` mode send through the traceparent script. */
+function wrkOptions(path, base) {
+  if (path.traceparent === undefined) return base;
+  return { ...base, script: TRACEPARENT_SCRIPT, scriptArgs: [path.traceparent, Math.floor(Math.random() * 2 ** 30)] };
+}
+
+/** Longest the trace-table fill may take, whatever the count: a slow build must not stall the bench. */
+const FILL_MAX_S = 180;
+
+/**
+ * Sends `count` requests with a fresh traceparent each through the path, in wrk chunks, so the
+ * measurement that follows sees the trace table at capacity (issue 9: "after 150 000 such requests").
+ */
+async function fillTraceTable(path, wrkBase, count, log) {
+  const begin = Date.now();
+  let sent = 0;
+  let durationS = 2;
+  while (sent < count && Date.now() - begin < FILL_MAX_S * 1000) {
+    const chunk = await runWrk(LOAD_CPU, { ...wrkOptions(path, wrkBase), durationS });
+    sent += chunk.requests - chunk.non2xx;
+    // the next chunk lasts about as long as the rest needs at this chunk's rate (wrk runs whole seconds)
+    durationS = Math.min(10, Math.max(1, Math.ceil((count - sent) / Math.max(1, chunk.rps))));
+  }
+  log(`  ${path.id}: ${sent.toLocaleString('en-US')} requests with a unique traceparent sent before measuring (${((Date.now() - begin) / 1000).toFixed(0)} s)`);
+  return sent;
+}
+
 /** Runs the constant-rate generator pinned to the load CPU and returns its parsed JSON result. */
-export async function runConstantRate({ port, headers, rate, durationS, warmupS, connections, realtime }) {
+export async function runConstantRate({ port, headers, rate, durationS, warmupS, connections, realtime, traceparent = false }) {
   const host = headers.find(([k]) => k.toLowerCase() === 'host')?.[1] ?? `127.0.0.1:${port}`;
   const rest = headers.filter(([k]) => k.toLowerCase() !== 'host');
-  const spec = JSON.stringify({ port, host, headers: rest, rate, durationS, warmupS, connections });
+  const spec = JSON.stringify({ port, host, headers: rest, rate, durationS, warmupS, connections, traceparent });
   const out = await runPinned(LOAD_CPU, process.execPath, [GENERATOR, spec], { timeoutMs: (warmupS + durationS + 20) * 1000, realtime });
   return JSON.parse(out.trim().split('\n').pop());
 }
@@ -77,23 +127,34 @@ export async function measurePath(path, ctx, opts, log) {
     if (opts.realtime) await setRealtime(realtimePids, true);
     const rateCpuBefore = treeCpuSeconds(pids);
     const segments = [];
+    // RSS is sampled from the end of the first segment's warm-up to the end of the last segment
+    let stopSampling;
+    const samplingStart = setTimeout(() => { stopSampling = sampleRss(measured); }, 2500);
+    let rssSamples;
     try {
       for (let i = 0; i < RATE_SEGMENTS; i++) {
-        const spec = { port, headers, rate: opts.rate, durationS: segmentS, warmupS: i === 0 ? 2 : 0.5, connections: 8, realtime: opts.realtime };
+        const spec = { port, headers, rate: opts.rate, durationS: segmentS, warmupS: i === 0 ? 2 : 0.5, connections: 8, realtime: opts.realtime, traceparent: path.traceparent === 'unique' };
         segments.push(await runConstantRate(spec));
       }
     } finally {
+      clearTimeout(samplingStart);
+      rssSamples = stopSampling ? stopSampling() : currentRss(measured).map((mb) => [mb]);
       if (opts.realtime) await setRealtime(realtimePids, false);
     }
     const rateCpu = treeCpuSeconds(pids) - rateCpuBefore;
     const lat = medianSegment(segments);
-    const rssAtRate = peakRss(measured);
+    const rssAtRate = rssSamples.map((series) => Math.max(...series));
+    const hwmAtRate = peakRss(measured);
+
+    const traceFill = path.traceparent === 'unique' && opts.traceFill > 0 ? await fillTraceTable(path, wrkBase, opts.traceFill, log) : 0;
 
     log(`  ${path.id}: warm-up ${opts.warmupS}s, then throughput ${opts.durationS}s with ${opts.wrkConnections} connections`);
-    await runWrk(LOAD_CPU, { ...wrkBase, durationS: opts.warmupS });
+    await runWrk(LOAD_CPU, { ...wrkOptions(path, wrkBase), durationS: opts.warmupS });
     const cpuBefore = treeCpuSeconds(pids);
-    const sat = await runWrk(LOAD_CPU, { ...wrkBase, durationS: opts.durationS });
+    const statCpuBefore = treeStatCpuSeconds(pids);
+    const sat = await runWrk(LOAD_CPU, { ...wrkOptions(path, wrkBase), durationS: opts.durationS });
     const satCpu = treeCpuSeconds(pids) - cpuBefore;
+    const satStatCpu = treeStatCpuSeconds(pids) - statCpuBefore;
     if (sat.socketErrors > 0 || sat.non2xx > 0) log(`  ${path.id}: wrk saw ${sat.socketErrors} socket errors, ${sat.non2xx} non-2xx`);
     const rssPeaks = peakRss(measured);
 
@@ -105,18 +166,23 @@ export async function measurePath(path, ctx, opts, log) {
       non2xx: sat.non2xx + sum(segments, 'non2xx'),
       socketErrors: sat.socketErrors + sum(segments, 'errors'),
       cpuPer1000: cpuPer1000(satCpu, goodRequests),
+      // the same window read as utime + stime from /proc/<pid>/stat (tick-sampled; what an outside check reads)
+      cpuPer1000Stat: cpuPer1000(satStatCpu, goodRequests),
       // the CPU window covers the generator's warm-ups too, so divide by every request it made
       cpuPer1000AtRate: cpuPer1000(rateCpu, sum(segments, 'completedWithWarmup')),
       latency: lat.latencyUs,
       serviceTime: lat.serviceTimeUs,
       generatorSendLateness: lat.sendLatenessUs,
       latencySegments: segments.map((seg) => seg.latencyUs),
-      // peak RSS while serving the constant rate (the issue's "RSS at that rate"), summed and per process
+      // highest RSS sampled while serving the constant rate (the issue's "RSS at that rate"), summed and per process
       rssAtRateMb: rssAtRate.reduce((a, b) => a + b, 0),
       rssPerProcessMb: Math.max(...rssAtRate),
+      // VmHWM after the rate phase: includes start-up peaks (rule-file load, JIT) that the samples miss
+      rssHwmAtRateMb: hwmAtRate.reduce((a, b) => a + b, 0),
+      traceFillRequests: traceFill,
       // peak RSS over the whole run, saturation included
       rssPeakMb: rssPeaks.reduce((a, b) => a + b, 0),
-      processes: measured.map((p, i) => ({ name: p.name, rssAtRateMb: rssAtRate[i], rssPeakMb: rssPeaks[i] })),
+      processes: measured.map((p, i) => ({ name: p.name, rssAtRateMb: rssAtRate[i], rssHwmAtRateMb: hwmAtRate[i], rssPeakMb: rssPeaks[i], rssSamplesAtRateMb: rssSamples[i].map((mb) => Math.round(mb * 10) / 10) })),
     };
   } finally {
     // the shared upstream outlives every path; everything else started for this path goes now

@@ -14,9 +14,12 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 /** COLORMESH_BENCH_CLI points the bench at another build (e.g. a patched copy) to compare it with this one. */
 const COLORMESH_CLI = process.env.COLORMESH_BENCH_CLI ?? join(REPO, 'dist/src/cli/main.js');
 const BASELINE = join(REPO, 'bench/peers/http-proxy-baseline.mjs');
+const UNDICI_BASELINE = join(REPO, 'bench/peers/undici-baseline.mjs');
 
 /** What an app in the mesh sends: Host routing to the service, and a colored request. */
 const MESH_HEADERS = [['Host', `${BENCH_SERVICE}:${BENCH_SERVICE_PORT}`], ['baggage', `color=${BENCH_COLOR}`]];
+/** What another pod's sidecar sends to this one's inbound side: a colored request (Host is the pod's). */
+const INBOUND_HEADERS = [['baggage', `color=${BENCH_COLOR}`]];
 
 /**
  * Starts one `colormesh run` sidecar. Every port is given explicitly (free ones picked here) so two
@@ -39,6 +42,24 @@ async function startSidecar(ctx, name, { rules, service, color, appPort }) {
   const port = appPort ? inbound : outbound;
   await waitForPort(port, proc);
   return { proc, outbound, inbound, admin, metrics };
+}
+
+/** A Node baseline peer: `node <script> <listen-port> <upstream-port>`, pinned like every proxy. */
+async function startNodePeer(ctx, name, script) {
+  const [port] = await freePorts(1);
+  const proc = startPinned(name, PROXY_CPU, process.execPath, [script, String(port), String(ctx.upstreamPort)], { logFile: join(ctx.dir, `${name}.log`) });
+  await waitForPort(port, proc);
+  return { port, headers: [], measured: [proc] };
+}
+
+/** One sidecar whose app is the upstream; the load goes to its inbound listener, as from another pod. */
+async function startInbound(ctx, name) {
+  const [placeholder] = await freePorts(1);
+  const sidecar = await startSidecar(ctx, name, {
+    rules: writeColormeshRules(ctx.dir, name, placeholder),
+    service: BENCH_SERVICE, color: BENCH_COLOR, appPort: ctx.upstreamPort,
+  });
+  return { port: sidecar.inbound, headers: INBOUND_HEADERS, measured: [sidecar.proc] };
 }
 
 export const PATHS = [
@@ -76,12 +97,12 @@ export const PATHS = [
   {
     id: 'http-proxy',
     label: 'http-proxy (Node)',
-    async start(ctx) {
-      const [port] = await freePorts(1);
-      const proc = startPinned('http-proxy', PROXY_CPU, process.execPath, [BASELINE, String(port), String(ctx.upstreamPort)], { logFile: join(ctx.dir, 'http-proxy.log') });
-      await waitForPort(port, proc);
-      return { port, headers: [], measured: [proc] };
-    },
+    start: (ctx) => startNodePeer(ctx, 'http-proxy', BASELINE),
+  },
+  {
+    id: 'undici',
+    label: 'undici dispatch (Node)',
+    start: (ctx) => startNodePeer(ctx, 'undici-baseline', UNDICI_BASELINE),
   },
   {
     id: 'colormesh-1hop',
@@ -109,6 +130,23 @@ export const PATHS = [
       const a = await startSidecar(ctx, 'colormesh-a2', { rules, service: 'bench-client' });
       return { port: a.outbound, headers: MESH_HEADERS, measured: [a.proc, b.proc], expectRouteHeader: true };
     },
+  },
+  // The inbound pair: the same sidecar and load, once without traceparent and once with a fresh one
+  // per request (after filling the trace table past its capacity first), so their ratio is what the
+  // trace table costs at capacity. Both send through the same wrk script (traceparent "none"/"unique").
+  {
+    id: 'colormesh-inbound',
+    label: 'colormesh inbound',
+    needsColormesh: true,
+    traceparent: 'none',
+    start: (ctx) => startInbound(ctx, 'colormesh-in'),
+  },
+  {
+    id: 'colormesh-inbound-tp',
+    label: 'colormesh inbound, traceparent',
+    needsColormesh: true,
+    traceparent: 'unique',
+    start: (ctx) => startInbound(ctx, 'colormesh-in-tp'),
   },
 ];
 

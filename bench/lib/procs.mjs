@@ -180,10 +180,29 @@ export function cpuSeconds(pid) {
     }
     return ns / 1e9;
   } catch {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return statCpuSeconds(pid);
   }
+}
+
+/**
+ * utime + stime of one process from /proc/<pid>/stat, in seconds: what `ps`/`top` and an outside
+ * check read. Tick-sampled (4 ms here), so exact enough only over a busy window such as saturation.
+ */
+export function statCpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** Sum of utime + stime over the given processes' trees (see statCpuSeconds). */
+export function treeStatCpuSeconds(pids) {
+  let total = 0;
+  for (const root of pids) {
+    for (const pid of processTree(root)) {
+      try { total += statCpuSeconds(pid); } catch { /* gone */ }
+    }
+  }
+  return total;
 }
 
 /** Sum of CPU seconds over the given processes' trees (ended processes count as 0). */

@@ -1,6 +1,7 @@
 // Renders the bench's rows as the text table printed at the end of a run (also pasted into
 // docs/performance.md). Pure: rows in, string out.
 import { ratio } from './stats.mjs';
+import { SHOWN_WINDOWS } from './trace-table-micro.mjs';
 
 const COLUMNS = [
   ['path', 'left'],
@@ -62,5 +63,67 @@ export function renderTable(rows) {
 
 /** The targets section: one line per check with PASS/MISS. */
 export function renderTargets(checks) {
-  return checks.map((c) => `${c.pass ? 'PASS' : 'MISS'}  ${c.name}: ${fixed(c.value, 3)} (target ${c.bound})`).join('\n');
+  return checks.map((c) => `${c.pass ? 'PASS' : 'MISS'}  ${c.name}: ${fixed(c.value, 3)} (target ${c.bound})${c.note ? `; ${c.note}` : ''}`).join('\n');
+}
+
+/** The interleaved rounds' summary (see summarizeRounds), one line per path and one for the difference. */
+export function renderRounds(summary, labels = ['direct', 'colormesh 2 sidecars']) {
+  if (summary.error) return `interleaved rounds FAILED: ${summary.error}`;
+  const pair = (s) => `p50 ${ms(s.p50)} ms, p99 ${ms(s.p99)} ms`;
+  const signed = (us) => `${us >= 0 ? '+' : ''}${ms(us)}`;
+  return [
+    `latency at the rate, median of ${summary.rounds} interleaved rounds:`,
+    `  ${labels[0]}: ${pair(summary.reference)}`,
+    `  ${labels[1]}: ${pair(summary.measured)}`,
+    `  added (median of per-round differences): p50 ${signed(summary.addedUs.p50)} ms, p99 ${signed(summary.addedUs.p99)} ms`,
+  ].join('\n');
+}
+
+/** The micro-benchmarks' summary (bench/micro.mjs's JSON). */
+export function renderMicro(micro) {
+  if (micro.error) return `micro-benchmarks FAILED: ${micro.error}`;
+  const lines = ['micro-benchmarks (one CPU):'];
+  for (const [lb, d] of Object.entries(micro.decision ?? {})) {
+    lines.push(`  route decision + pick, ${lb}: ${d.ns2.toFixed(0)} ns with 2 endpoints, ${d.ns500.toFixed(0)} ns with 500 (x${d.ratio500to2.toFixed(2)})`);
+  }
+  const l = micro.load;
+  if (l) lines.push(`  rule file ${l.services} services x 50 endpoints (${(l.bytes / 1e6).toFixed(1)} MB): load+validate ${l.coldMs.toFixed(0)} ms cold, ${l.medianMs.toFixed(0)} ms warm`);
+  if (micro.traceTable) lines.push(renderTraceTable(micro.traceTable));
+  return lines.join('\n');
+}
+
+/** ns per set + get by inserts so far, one row per design; flat rows are what issue 9 asks for. */
+export function renderTraceTable(t) {
+  const head = ['design', ...SHOWN_WINDOWS.map(([label]) => label), 'past full / filling'];
+  const rows = Object.entries(t.designs).map(([name, d]) => {
+    if (d.error) return [name, `FAILED: ${d.error}`];
+    const shown = SHOWN_WINDOWS.map(([, w]) => d.ns[w]);
+    return [name, ...shown.map((v) => fixed(v, 0)), `x${fixed(d.pastOverFilling, 2)}`];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 2).map((r) => String(r[i]).length)));
+  const line = (cells) => `  | ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+  return [
+    `  trace table, ns per set + get by inserts so far (capacity ${t.capacity.toLocaleString('en-US')}, windows of ${t.window.toLocaleString('en-US')}, median of ${t.passes} passes):`,
+    line(head),
+    ...rows.map((r) => (r.length > 2 ? line(r) : `  | ${r[0]} | ${r[1]} |`)),
+  ].join('\n');
+}
+
+/** bench/module-cost.mjs's table: what importing each module adds to a fresh Node process. */
+export function renderModuleCost(m) {
+  const head = ['module', 'RSS MB', 'heap MB', 'import ms', 'idle sidecar loads it'];
+  const rows = m.modules.map((r) => (r.error ? [r.name, `FAILED: ${r.error}`] : [
+    r.name, fixed(r.rssMb, 1), fixed(r.heapMb, 1), fixed(r.importMs, 0), r.loadedBySidecar === undefined ? '?' : r.loadedBySidecar ? 'yes' : 'no',
+  ]));
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 2).map((r) => String(r[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+  return [
+    `RSS per module: added to a fresh Node ${m.node} process (baseline ${fixed(m.baseline.rssMb, 1)} MB RSS, ${fixed(m.baseline.heapMb, 1)} MB heap), median of ${m.runs} runs;`,
+    'modules share dependencies, so the rows overlap and do not add up.',
+    line(head),
+    line(head.map((h, i) => (i === 0 ? '-'.repeat(widths[i]) : `${'-'.repeat(widths[i] - 1)}:`))),
+    ...rows.map((r) => (r.length > 2 ? line(r) : `| ${r[0]} | ${r[1]} |`)),
+    m.sidecar?.error ? `idle sidecar FAILED: ${m.sidecar.error}`
+      : `an idle sidecar (colormesh run, one request served each way): ${fixed(m.sidecar?.rssMb, 1)} MB RSS; npm packages it loaded: ${m.sidecar?.packages?.join(', ')}`,
+  ].join('\n');
 }

@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { runPinned } from './procs.mjs';
 
 const REPORT_SCRIPT = fileURLToPath(new URL('./wrk-report.lua', import.meta.url));
+/** Sends a fresh traceparent per request (script argument "unique") or none ("none"); reports like the above. */
+export const TRACEPARENT_SCRIPT = fileURLToPath(new URL('./wrk-traceparent.lua', import.meta.url));
 
 /**
  * Parses the JSON line that wrk-report.lua prints. Returns req/s over the measured duration, counting
@@ -30,11 +32,15 @@ export function parseWrkOutput(text) {
   };
 }
 
-/** wrk arguments for one run; headers as [name, value] pairs. */
-export function wrkArgs({ url, headers = [], connections, threads = 1, durationS }) {
-  const args = ['-t', String(threads), '-c', String(connections), '-d', `${durationS}s`, '--timeout', '5s', '-s', REPORT_SCRIPT];
+/**
+ * wrk arguments for one run; headers as [name, value] pairs. `script` replaces the report-only Lua
+ * script (it must print the same summary); `scriptArgs` reach its init() after `--`.
+ */
+export function wrkArgs({ url, headers = [], connections, threads = 1, durationS, script = REPORT_SCRIPT, scriptArgs = [] }) {
+  const args = ['-t', String(threads), '-c', String(connections), '-d', `${durationS}s`, '--timeout', '5s', '-s', script];
   for (const [name, value] of headers) args.push('-H', `${name}: ${value}`);
   args.push(url);
+  if (scriptArgs.length) args.push('--', ...scriptArgs.map(String));
   return args;
 }
 

@@ -11,11 +11,14 @@ interface Stats {
   percentile(sorted: ArrayLike<number>, p: number): number;
   summarize(samples: ArrayLike<number>): Summary;
   cpuPer1000(cpuSeconds: number, requests: number): number;
-  evaluateTargets(rows: Record<string, unknown>): Array<{ name: string; value: number; pass: boolean }>;
+  evaluateTargets(rows: Record<string, unknown>, rounds?: unknown): Array<{ name: string; value: number; pass: boolean }>;
+  summarizeRounds(reference: Summary[], measured: Summary[]): { rounds: number; reference: { p50: number; p99: number }; measured: { p50: number; p99: number }; addedUs: { p50: number; p99: number } };
+  median(values: number[]): number;
 }
 interface Wrk {
   parseWrkOutput(text: string): { requests: number; seconds: number; rps: number; non2xx: number; socketErrors: number };
-  wrkArgs(o: { url: string; headers?: [string, string][]; connections: number; durationS: number }): string[];
+  wrkArgs(o: { url: string; headers?: [string, string][]; connections: number; durationS: number; script?: string; scriptArgs?: (string | number)[] }): string[];
+  TRACEPARENT_SCRIPT: string;
 }
 
 const stats = (await import(benchLib('stats.mjs'))) as Stats;
@@ -91,6 +94,12 @@ describe('wrk summary parsing', () => {
     assert.ok(args.join(' ').includes('-H Host: svc:8080 -H baggage: color=blue'));
     assert.deepEqual(args.slice(0, 6), ['-t', '1', '-c', '8', '-d', '3s']);
   });
+
+  test('a script with arguments: -s names it and its arguments follow the URL after --', () => {
+    const args = wrk.wrkArgs({ url: 'http://127.0.0.1:1/', connections: 8, durationS: 3, script: wrk.TRACEPARENT_SCRIPT, scriptArgs: ['unique', 42] });
+    assert.equal(args[args.indexOf('-s') + 1], wrk.TRACEPARENT_SCRIPT);
+    assert.deepEqual(args.slice(-4), ['http://127.0.0.1:1/', '--', 'unique', '42']);
+  });
 });
 
 describe('bench targets and table', () => {
@@ -101,14 +110,43 @@ describe('bench targets and table', () => {
   });
 
   test('targets are computed from the rows, each one able to fail', () => {
-    const rows = { direct: row('direct', 100_000, 200), nginx: row('nginx', 60_000, 300), 'colormesh-1hop': row('colormesh-1hop', 20_000, 400), 'colormesh-2hop': row('colormesh-2hop', 9_000, 600, { rssPerProcessMb: 70 }) };
+    const rows = {
+      direct: row('direct', 100_000, 200), nginx: row('nginx', 60_000, 300), 'http-proxy': row('http-proxy', 15_000, 300), undici: row('undici', 30_000, 300),
+      'colormesh-1hop': row('colormesh-1hop', 20_000, 400, { cpuPer1000Stat: 0.04 }), 'colormesh-2hop': row('colormesh-2hop', 9_000, 900, { rssPerProcessMb: 75 }),
+      'colormesh-inbound': row('colormesh-inbound', 10_000, 300), 'colormesh-inbound-tp': row('colormesh-inbound-tp', 8_500, 300, { traceFillRequests: 150_000 }),
+    };
     const checks = stats.evaluateTargets(rows);
     const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
-    assert.equal(byName['1-hop throughput / nginx']?.pass, false); // 0.333 < 0.35
-    assert.equal(byName['2-sidecar p99 added over direct (ms)']?.value, 0.4);
-    assert.equal(byName['2-sidecar p99 added over direct (ms)']?.pass, false);
+    assert.equal(byName['1-hop throughput / nginx']?.pass, true); // 0.333 >= 0.25
+    assert.equal(byName['1-hop throughput / http-proxy']?.pass, false); // 1.33 < 1.5
+    assert.equal(byName['1-hop throughput / undici baseline']?.pass, false); // 0.667 < 0.75
+    assert.equal(byName['1-hop CPU s per 1000 req at saturation']?.value, 0.05); // the worse of the two readings
+    assert.equal(byName['1-hop CPU s per 1000 req at saturation']?.pass, false);
+    assert.equal(byName['2 sidecars: p99 added over direct at the rate (ms)']?.value, 0.7);
+    assert.equal(byName['2 sidecars: p99 added over direct at the rate (ms)']?.pass, false);
     assert.equal(byName['colormesh-1hop RSS per sidecar at the rate (MB)']?.pass, true);
     assert.equal(byName['colormesh-2hop RSS per sidecar at the rate (MB)']?.pass, false);
+    assert.equal(byName['inbound throughput, unique traceparent / none']?.value, 0.85);
+    assert.equal(byName['inbound throughput, unique traceparent / none']?.pass, false);
+  });
+
+  test('with interleaved rounds, the latency targets use the median of per-round differences', () => {
+    const lat2 = (p50: number, p99: number): Summary => ({ ...lat(p99), p50 });
+    const direct = [lat2(20, 300), lat2(20, 1300), lat2(30, 400)];
+    const twoHop = [lat2(200, 700), lat2(260, 1500), lat2(250, 2000)];
+    const rounds = stats.summarizeRounds(direct, twoHop);
+    assert.deepEqual(rounds.addedUs, { p50: 220, p99: 400 }); // differences 180/240/220 and 400/200/1600
+    assert.deepEqual(rounds.reference, { p50: 20, p99: 400 });
+    const checks = stats.evaluateTargets({ direct: row('direct', 1, 200), 'colormesh-2hop': row('colormesh-2hop', 1, 5000) }, rounds);
+    const p99 = checks.find((c) => c.name === '2 sidecars: p99 added over direct at the rate (ms)');
+    assert.equal(p99?.value, 0.4);
+    assert.equal(p99?.pass, true);
+  });
+
+  test('median of an even count is the mean of the middle two; non-numbers are ignored', () => {
+    assert.equal(stats.median([4, 1, 3, 2]), 2.5);
+    assert.equal(stats.median([5, NaN, 1, 3]), 3);
+    assert.ok(Number.isNaN(stats.median([])));
   });
 
   test('the table shows the ratio to nginx and the p99 added over direct; a failed path shows its error', () => {
