@@ -1,17 +1,22 @@
 // Micro-benchmarks of the pure core, run pinned to one CPU with nothing else on it: the cost of a route
 // decision (decideRoute + pickEndpoint) with 2 vs 500 endpoints in a color, the time to load and
-// validate a rule file of 1 000 services x 50 endpoints, and the trace table at capacity (three
-// designs). Prints one JSON line; with --table, a readable summary instead.
-// usage: node bench/micro.mjs [--quick] [--table] [--only trace-table]
+// validate a rule file of 1 000 services x 50 endpoints, the trace table at capacity (several
+// designs) and hop-by-hop header stripping. Prints one JSON line; with --table, a readable summary.
+// usage: node bench/micro.mjs [--quick] [--table] [--only trace-table|headers]
 import { performance } from 'node:perf_hooks';
 import { measureTraceTables } from './lib/trace-table-micro.mjs';
+import { measureHeaderStrip } from './lib/header-strip-micro.mjs';
 import { renderMicro } from './lib/table.mjs';
 
 const quick = process.argv.includes('--quick');
 const dist = new URL('../dist/src/', import.meta.url);
-const { decideRoute, buildEndpointSets } = await import(new URL('core/route.js', dist).href);
-const { pickEndpoint } = await import(new URL('core/balancer.js', dist).href);
-const { parseRules } = await import(new URL('config/load.js', dist).href);
+let decideRoute, buildEndpointSets, pickEndpoint, parseRules;
+/** The build's core, loaded only for the benchmarks that use it (a half-built dist/ fails those alone). */
+async function loadCore() {
+  ({ decideRoute, buildEndpointSets } = await import(new URL('core/route.js', dist).href));
+  ({ pickEndpoint } = await import(new URL('core/balancer.js', dist).href));
+  ({ parseRules } = await import(new URL('config/load.js', dist).href));
+}
 
 /** A fixed-seed PRNG (mulberry32) so least-request draws are the same on every run. */
 function seeded(seed) {
@@ -89,27 +94,33 @@ function timeLoad(text, rounds) {
 
 const iterations = quick ? 200_000 : 2_000_000;
 const rounds = quick ? 3 : 7;
-const onlyTraceTable = process.argv.includes('trace-table');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const out = { iterations, rounds };
 
 // The trace table first, on a fresh heap: its own allocation is what is measured.
-out.traceTable = await measureTraceTables(dist, quick ? 1 : 3);
+if (only === undefined || only === 'trace-table') out.traceTable = await measureTraceTables(dist, quick ? 1 : 3);
+if (only === undefined || only === 'headers') out.headerStrip = measureHeaderStrip(iterations / 2, rounds);
 
-if (!onlyTraceTable) {
-  out.decision = {};
-  for (const lb of ['round-robin', 'least-request']) {
-    const small = timeDecision(2, lb, iterations, rounds);
-    const large = timeDecision(500, lb, iterations, rounds);
-    out.decision[lb] = { ns2: small, ns500: large, ratio500to2: large / small };
+if (only === undefined) {
+  try {
+    await loadCore();
+    out.decision = {};
+    for (const lb of ['round-robin', 'least-request']) {
+      const small = timeDecision(2, lb, iterations, rounds);
+      const large = timeDecision(500, lb, iterations, rounds);
+      out.decision[lb] = { ns2: small, ns500: large, ratio500to2: large / small };
+    }
+
+    const text = bigRuleFile(1000, 50);
+    // The first load is the one a sidecar pays at start-up (cold JIT); later ones are reloads.
+    const coldStart = performance.now();
+    parseRules(text, 'bench-1000x50.yaml');
+    const coldMs = performance.now() - coldStart;
+    out.load = { bytes: Buffer.byteLength(text), endpoints: 50_000, coldMs, ...timeLoad(text, quick ? 2 : 4) };
+    out.heapMbAfter = process.memoryUsage().heapUsed / 2 ** 20;
+  } catch (err) {
+    out.coreError = err.message;
   }
-
-  const text = bigRuleFile(1000, 50);
-  // The first load is the one a sidecar pays at start-up (cold JIT); later ones are reloads.
-  const coldStart = performance.now();
-  parseRules(text, 'bench-1000x50.yaml');
-  const coldMs = performance.now() - coldStart;
-  out.load = { bytes: Buffer.byteLength(text), endpoints: 50_000, coldMs, ...timeLoad(text, quick ? 2 : 4) };
-  out.heapMbAfter = process.memoryUsage().heapUsed / 2 ** 20;
 }
 
 process.stdout.write(process.argv.includes('--table') ? `${renderMicro(out)}\n` : JSON.stringify(out) + '\n');

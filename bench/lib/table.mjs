@@ -86,9 +86,13 @@ export function renderMicro(micro) {
   for (const [lb, d] of Object.entries(micro.decision ?? {})) {
     lines.push(`  route decision + pick, ${lb}: ${d.ns2.toFixed(0)} ns with 2 endpoints, ${d.ns500.toFixed(0)} ns with 500 (x${d.ratio500to2.toFixed(2)})`);
   }
+  if (micro.coreError) lines.push(`  route decision and rule-file load FAILED: ${micro.coreError}`);
   const l = micro.load;
   if (l) lines.push(`  rule file ${l.services} services x 50 endpoints (${(l.bytes / 1e6).toFixed(1)} MB): load+validate ${l.coldMs.toFixed(0)} ms cold, ${l.medianMs.toFixed(0)} ms warm`);
   if (micro.traceTable) lines.push(renderTraceTable(micro.traceTable));
+  for (const [variant, bySample] of Object.entries(micro.headerStrip ?? {})) {
+    lines.push(`  hop-by-hop strip, ${variant}: ${Object.entries(bySample).map(([sample, ns]) => `${sample} ${fixed(ns, 0)} ns`).join(', ')}`);
+  }
   return lines.join('\n');
 }
 
