@@ -1,5 +1,7 @@
 // What the two long-running proxy commands (`run` and `gateway`) share: their common flags, the
 // start-up load of the rule file, and the SIGTERM/SIGINT drain.
+import { loadConfigMapRulesForStart } from '../config/configmap-start.js';
+import type { ConfigMapRef } from '../config/configmap-watch.js';
 import { loadRulesFile } from '../config/load.js';
 import type { Rules } from '../core/types.js';
 import type { Sidecar } from '../sidecar.js';
@@ -45,6 +47,20 @@ export function readProxyCommandFlags(values: Record<string, string | undefined>
 export function loadRulesForStart(command: string, path: string): Rules | undefined {
   try {
     return loadRulesFile(path);
+  } catch (err) {
+    process.stderr.write(`colormesh ${command}: cannot start: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
+
+/** Rules from a ConfigMap at start-up (SPEC 6a): a clear message and exit 1 when neither the API nor the file gives valid rules. */
+export async function loadConfigMapRulesOrExplain(command: string, ref: ConfigMapRef, fallbackFile: string): Promise<{ rules: Rules; watchPath: string } | undefined> {
+  try {
+    const start = await loadConfigMapRulesForStart(ref, fallbackFile);
+    if (start.fallback !== undefined) {
+      process.stderr.write(`colormesh ${command}: ${start.fallback.reason}; using ${start.fallback.file} until the API answers\n`);
+    }
+    return start;
   } catch (err) {
     process.stderr.write(`colormesh ${command}: cannot start: ${(err as Error).message}\n`);
     return undefined;

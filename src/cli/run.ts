@@ -1,8 +1,10 @@
 // `colormesh run`: the sidecar. Flags and environment variables are SPEC 6's.
 import { startSidecar } from '../sidecar.js';
+import { parseConfigMapFlag } from '../config/configmap-watch.js';
+import type { Rules } from '../core/types.js';
 import { createLogger } from '../telemetry/logger.js';
 import { parseFlags, portFlag, UsageError, type FlagSpecs } from './flags.js';
-import { loadRulesForStart, PROXY_COMMAND_FLAGS, readProxyCommandFlags, waitForSignal } from './proxy-command.js';
+import { loadRulesForStart, loadConfigMapRulesOrExplain, PROXY_COMMAND_FLAGS, readProxyCommandFlags, waitForSignal } from './proxy-command.js';
 import { startTelemetryFor } from './telemetry-setup.js';
 
 export const RUN_FLAGS: FlagSpecs = {
@@ -14,6 +16,7 @@ export const RUN_FLAGS: FlagSpecs = {
   'inbound-port': { env: 'COLORMESH_INBOUND_PORT', default: '15006' },
   'outbound-port': { env: 'COLORMESH_OUTBOUND_PORT', default: '15001' },
   'outbound-bind': { env: 'COLORMESH_OUTBOUND_BIND', default: '127.0.0.1' },
+  configmap: { env: 'COLORMESH_CONFIGMAP' },
 };
 
 const HELP = `usage: colormesh run [flags]
@@ -22,6 +25,8 @@ Runs the sidecar: an outbound listener (explicit proxy or transparent) that rout
 and, with --app-port, an inbound listener in front of the local app.
 
   --config FILE          rule file (COLORMESH_CONFIG, default /etc/colormesh/rules.yaml)
+  --configmap NS/NAME    rules from key rules.yaml of this ConfigMap, watched through the Kubernetes API;
+                         --config is then the fallback while the API cannot be reached (COLORMESH_CONFIGMAP)
   --service NAME         this pod's service (COLORMESH_SERVICE)
   --color COLOR          this pod's color (COLORMESH_COLOR)
   --app-port PORT        the local app's port; inbound side off without it (COLORMESH_APP_PORT)
@@ -58,12 +63,13 @@ export async function main(argv: string[]): Promise<number> {
   // pod_* so they never clash with the access line's own service/color (the call's target and lane).
   const logger = createLogger({ level, base: { pod_service: values['service'] ?? null, pod_color: values['color'] ?? null } });
   const configPath = values['config'] as string;
-  const rules = loadRulesForStart('run', configPath);
-  if (rules === undefined) return 1;
+  const start = await loadRunRules(configPath, values['configmap']);
+  if (start === undefined) return 1;
+  const { rules, watchPath } = start;
   const telemetry = await startTelemetryFor(values['service'], values['color'], logger, accessLogSample, rules);
   const sidecar = await startSidecar({
     rules,
-    watchPath: configPath,
+    watchPath,
     service: values['service'],
     color: values['color'],
     ...listeners,
@@ -72,6 +78,17 @@ export async function main(argv: string[]): Promise<number> {
     setLogLevel: telemetry.setLogLevel,
   });
   return waitForSignal(sidecar, logger, telemetry.shutdown);
+}
+
+/** The rule file, or with --configmap the ConfigMap (the file then only stands in while the API is unreachable). */
+async function loadRunRules(configPath: string, configmap: string | undefined): Promise<{ rules: Rules; watchPath: string } | undefined> {
+  if (configmap === undefined) {
+    const rules = loadRulesForStart('run', configPath);
+    return rules === undefined ? undefined : { rules, watchPath: configPath };
+  }
+  const ref = parseConfigMapFlag(configmap);
+  if (ref === undefined) throw new UsageError(`--configmap: "${configmap}" is not NAMESPACE/NAME`);
+  return loadConfigMapRulesOrExplain('run', ref, configPath);
 }
 
 /** The app port, when given, must be a real port: 0 would start an inbound side that forwards nowhere. */

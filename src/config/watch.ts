@@ -1,6 +1,7 @@
 // Keeps the rules current while the sidecar runs: watches the rule file's directory (a ConfigMap update swaps
 // the `..data` symlink, which a watch on the file itself would miss), validates every new version completely,
-// swaps it in atomically, and keeps the last good rules when a new version is invalid.
+// swaps it in atomically, and keeps the last good rules when a new version is invalid. With a watch path
+// `configmap://NAMESPACE/NAME` (SPEC 6a) the text comes from the Kubernetes API instead; the rest is the same.
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -8,6 +9,8 @@ import { createHash } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import type { Rules } from '../core/types.js';
 import { channels, publish, type ReloadEvent } from '../events.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { configMapFromWatchPath, watchConfigMapRules, CONFIGMAP_RULES_KEY, type ConfigMapRef, type ConfigMapWatchOptions } from './configmap-watch.js';
 import { ConfigError, parseRules, unreadableProblem, type ConfigProblem } from './load.js';
 
 export interface RulesWatcherOptions {
@@ -15,6 +18,9 @@ export interface RulesWatcherOptions {
   debounceMs?: number;
   /** fallback re-read interval, for file systems where fs.watch misses events; default 2000 */
   pollMs?: number;
+  /** for a `configmap://` path: the API to watch (default: in-cluster service account, else KUBECONFIG) */
+  kubeConfig?: KubeConfig;
+  configMap?: ConfigMapWatchOptions;
 }
 
 export interface ReloadFailure {
@@ -42,6 +48,11 @@ export class RulesWatcher extends EventEmitter {
   private stopped = false;
   private readonly debounceMs: number;
   private readonly pollMs: number;
+  private readonly configMap: ConfigMapRef | undefined;
+  private configMapWatch: { stop(): void } | undefined;
+  private apiError: { message: string; at: string } | undefined;
+  private readonly kubeConfig: KubeConfig | undefined;
+  private readonly configMapOptions: ConfigMapWatchOptions | undefined;
 
   constructor(
     private readonly path: string,
@@ -53,6 +64,9 @@ export class RulesWatcher extends EventEmitter {
     this.lastSeenHash = initial.hash;
     this.debounceMs = opts.debounceMs ?? 100;
     this.pollMs = opts.pollMs ?? 2000;
+    this.configMap = configMapFromWatchPath(path);
+    this.kubeConfig = opts.kubeConfig;
+    this.configMapOptions = opts.configMap;
   }
 
   /** The rules in force. Callers take this reference once per request, so a swap never changes a request midway. */
@@ -65,10 +79,19 @@ export class RulesWatcher extends EventEmitter {
     return this.failure;
   }
 
+  /** For a ConfigMap source: the last time the API could not be reached (cleared when it answers again). */
+  get sourceError(): { message: string; at: string } | undefined {
+    return this.apiError;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
     this.stopped = false;
+    if (this.configMap !== undefined) {
+      this.startConfigMapWatch(this.configMap);
+      return;
+    }
     this.watchDirectory();
     this.pollTimer = setInterval(() => {
       // The directory may have been unmounted and remounted; try to watch it again.
@@ -83,6 +106,8 @@ export class RulesWatcher extends EventEmitter {
     this.stopped = true;
     this.watcher?.close();
     this.watcher = undefined;
+    this.configMapWatch?.stop();
+    this.configMapWatch = undefined;
     clearTimeout(this.debounceTimer);
     clearInterval(this.pollTimer);
     this.debounceTimer = undefined;
@@ -94,6 +119,8 @@ export class RulesWatcher extends EventEmitter {
    * progress it only asks that one to read again and resolves at once. Used by the timers, and by tests.
    */
   async reload(): Promise<void> {
+    // A ConfigMap source pushes every version as it comes; there is nothing to re-read.
+    if (this.configMap !== undefined) return;
     if (this.reloading) {
       // A change arrived while a read was in progress: read once more afterwards so the last write wins.
       this.reloadAgain = true;
@@ -122,6 +149,11 @@ export class RulesWatcher extends EventEmitter {
     }
     // stop() while reading: a stopped watcher must not swap rules or emit any more.
     if (this.stopped) return;
+    this.accept(text);
+  }
+
+  /** A new version of the text, from the file or the API: validated whole, swapped in only when valid. */
+  private accept(text: string): void {
     const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
     if (hash === this.lastSeenHash) return;
     if (hash === this.rules.hash) {
@@ -143,6 +175,43 @@ export class RulesWatcher extends EventEmitter {
     this.failure = undefined;
     publish<ReloadEvent>(channels.reload, { result: 'success', source: this.path, hash: next.hash, version: next.version, error: undefined });
     this.emit('change', next);
+  }
+
+  private startConfigMapWatch(ref: ConfigMapRef): void {
+    const source = this.path;
+    const begin = (kc: KubeConfig): void => {
+      if (this.stopped) return;
+      this.configMapWatch = watchConfigMapRules(
+        kc,
+        ref,
+        {
+          text: (text) => {
+            if (this.stopped) return;
+            this.apiError = undefined;
+            if (text === undefined) {
+              const message = `configmap ${ref.namespace}/${ref.name} or its key "${CONFIGMAP_RULES_KEY}" is gone; keeping the last good rules`;
+              this.reject(new ConfigError([{ file: source, line: 0, column: 0, path: '', message }]), `missing:${message}`);
+              return;
+            }
+            this.accept(text);
+          },
+          unavailable: (err) => {
+            this.apiError = { message: err.message, at: new Date().toISOString() };
+            this.emit('unavailable', err);
+          },
+        },
+        this.configMapOptions,
+      );
+    };
+    if (this.kubeConfig !== undefined) {
+      begin(this.kubeConfig);
+      return;
+    }
+    // Loaded only in ConfigMap mode: a file-based sidecar never pays for client-node.
+    import('../discovery/kubernetes-api.js').then(
+      ({ loadKubeConfig }) => begin(loadKubeConfig()),
+      (err: Error) => this.emit('unavailable', err),
+    );
   }
 
   private reject(err: ConfigError, seenKey: string): void {

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import { parseConfigMapFlag } from '../config/configmap-watch.js';
 
 export interface RulesStore {
   /** e.g. `file /etc/colormesh/rules.yaml` or `configmap shop/colormesh-rules`, for messages */
@@ -161,10 +162,7 @@ export function rulesText(object: V1ConfigMap, what: string): string {
 }
 
 /** "NAMESPACE/NAME" as in `--configmap`; undefined when it is not of that form. */
-export function parseConfigMapRef(value: string): { namespace: string; name: string } | undefined {
-  const m = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?)$/.exec(value);
-  return m === null ? undefined : { namespace: m[1] as string, name: m[3] as string };
-}
+export const parseConfigMapRef = parseConfigMapFlag;
 
 export function statusCode(err: unknown): number | undefined {
   const e = err as { code?: unknown; statusCode?: unknown } | null;
