@@ -27,8 +27,9 @@ const USAGE = `usage: node bench/run.mjs [options]   (npm run bench -- [options]
   --rounds N            interleave N constant-rate runs of direct and colormesh 2 sidecars and report the
                         medians (default 5, 2 with --quick; 0 = off); the latency targets use them
   --round-duration S    length of each of those runs (default 4, 2 with --quick)
-  --trace-fill N        requests with a unique traceparent sent to colormesh-inbound-tp before its
-                        throughput is measured (default 150000, the issue's "after 150 000")
+  --trace-fill N        requests sent to each inbound path before its throughput is measured, with a
+                        unique traceparent each on colormesh-inbound-tp (default 150000, the issue's
+                        "after 150 000"), without on colormesh-inbound
   --modules             also measure the RSS each module a sidecar loads costs (bench/module-cost.mjs)
   --colormesh-flag F    extra flag for every colormesh sidecar (repeatable), e.g. --colormesh-flag=--access-log-sample=100
   --no-micro            skip the micro-benchmarks of the pure core

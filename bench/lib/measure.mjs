@@ -76,8 +76,9 @@ function wrkOptions(path, base) {
 const FILL_MAX_S = 180;
 
 /**
- * Sends `count` requests with a fresh traceparent each through the path, in wrk chunks, so the
- * measurement that follows sees the trace table at capacity (issue 9: "after 150 000 such requests").
+ * Sends `count` requests through the path in wrk chunks before its throughput is measured: with a
+ * fresh traceparent each ("unique"), so the measurement sees the trace table at capacity (issue 9:
+ * "after 150 000 such requests"), or the same load without one ("none"), to compare like with like.
  */
 async function fillTraceTable(path, wrkBase, count, log) {
   const begin = Date.now();
@@ -89,7 +90,7 @@ async function fillTraceTable(path, wrkBase, count, log) {
     // the next chunk lasts about as long as the rest needs at this chunk's rate (wrk runs whole seconds)
     durationS = Math.min(10, Math.max(1, Math.ceil((count - sent) / Math.max(1, chunk.rps))));
   }
-  log(`  ${path.id}: ${sent.toLocaleString('en-US')} requests with a unique traceparent sent before measuring (${((Date.now() - begin) / 1000).toFixed(0)} s)`);
+  log(`  ${path.id}: ${sent.toLocaleString('en-US')} requests (traceparent: ${path.traceparent}) sent before measuring (${((Date.now() - begin) / 1000).toFixed(0)} s)`);
   return sent;
 }
 
@@ -146,7 +147,8 @@ export async function measurePath(path, ctx, opts, log) {
     const rssAtRate = rssSamples.map((series) => Math.max(...series));
     const hwmAtRate = peakRss(measured);
 
-    const traceFill = path.traceparent === 'unique' && opts.traceFill > 0 ? await fillTraceTable(path, wrkBase, opts.traceFill, log) : 0;
+    // both inbound paths get the same pre-load, so the one with traceparent is not also the warmer one
+    const traceFill = path.traceparent !== undefined && opts.traceFill > 0 ? await fillTraceTable(path, wrkBase, opts.traceFill, log) : 0;
 
     log(`  ${path.id}: warm-up ${opts.warmupS}s, then throughput ${opts.durationS}s with ${opts.wrkConnections} connections`);
     await runWrk(LOAD_CPU, { ...wrkOptions(path, wrkBase), durationS: opts.warmupS });
