@@ -22,8 +22,11 @@ function isList(document: JsonObject): boolean {
 
 export function injectDocuments(documents: readonly Json[], options: InjectOptions): ManifestReport {
   const report: ManifestReport = { documents: [], summary: [], invalid: 0, injected: 0 };
+  const namespaces = namespaceAnnotations(documents);
   const one = (object: JsonObject): JsonObject => {
-    const result = inject(object, options);
+    const metadata = isObject(object['metadata']) ? object['metadata'] : {};
+    const namespace = typeof metadata['namespace'] === 'string' ? metadata['namespace'] : undefined;
+    const result = inject(object, options, namespace === undefined ? undefined : namespaces.get(namespace));
     const name = describeObject(object);
     if (result.outcome === 'injected') {
       report.injected++;
@@ -47,6 +50,28 @@ export function injectDocuments(documents: readonly Json[], options: InjectOptio
     }
   }
   return report;
+}
+
+/**
+ * Annotations of the Namespace objects in the stream, by name: a namespace annotated
+ * `colormesh.io/rules-configmap` gives that setting to the workloads in it that do not set it themselves.
+ */
+function namespaceAnnotations(documents: readonly Json[]): Map<string, Record<string, string>> {
+  const found = new Map<string, Record<string, string>>();
+  const visit = (object: JsonObject): void => {
+    if (object['kind'] !== 'Namespace' || !isObject(object['metadata'])) return;
+    const { name, annotations } = object['metadata'];
+    if (typeof name !== 'string' || !isObject(annotations)) return;
+    const strings: Record<string, string> = {};
+    for (const [k, v] of Object.entries(annotations)) if (typeof v === 'string') strings[k] = v;
+    found.set(name, strings);
+  };
+  for (const document of documents) {
+    if (!isObject(document)) continue;
+    if (isList(document)) for (const item of document['items'] as Json[]) if (isObject(item)) visit(item);
+    visit(document);
+  }
+  return found;
 }
 
 /** Parses a multi-document YAML stream; empty documents (a lone `---`) are dropped. */

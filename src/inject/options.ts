@@ -1,5 +1,6 @@
 // Injection settings: the transformer's options, the annotations a pod may use to override them, and
 // the fixed names (ports, uid, volume) that the sidecar, the init container and the docs share.
+import { parseConfigMapFlag } from '../config/configmap-watch.js';
 import { cidrFamily } from '../iptables/rules.js';
 
 /** Annotation and label keys under colormesh.io/ that injection reads or writes. */
@@ -17,6 +18,8 @@ export const ANNOTATION = {
   memoryRequest: 'colormesh.io/proxy-memory-request',
   cpuLimit: 'colormesh.io/proxy-cpu-limit',
   memoryLimit: 'colormesh.io/proxy-memory-limit',
+  /** NAMESPACE/NAME: the sidecar reads its rules from this ConfigMap through the API (SPEC 6a); pod or namespace */
+  rulesConfigMap: 'colormesh.io/rules-configmap',
 } as const;
 
 /** Names and numbers follow Istio's conventions on purpose (SPEC 6), so operators recognise them. */
@@ -107,6 +110,11 @@ export function checkPortList(annotation: string, value: string): string {
   return compact;
 }
 
+function checkConfigMapRef(annotation: string, value: string): string {
+  if (parseConfigMapFlag(value) === undefined) throw new AnnotationError(`${annotation}: "${value}" is not NAMESPACE/NAME of a ConfigMap`);
+  return value;
+}
+
 function checkCidrList(annotation: string, value: string): string {
   const compact = value.replace(/\s+/g, '');
   // The same check `colormesh iptables` makes in the init container: what passes here must start there.
@@ -126,9 +134,15 @@ export interface PodOverrides {
   outboundPorts?: string;
   excludeOutboundPorts?: string;
   excludeOutboundCidrs?: string;
+  /** NAMESPACE/NAME for `colormesh run --configmap` */
+  rulesConfigMap?: string;
 }
 
-export function readOverrides(annotations: Readonly<Record<string, string>>, options: InjectOptions): PodOverrides {
+/**
+ * `namespaceAnnotations` are the annotations of the pod's namespace, when known; only
+ * `colormesh.io/rules-configmap` is read from them, and the pod's own annotation wins.
+ */
+export function readOverrides(annotations: Readonly<Record<string, string>>, options: InjectOptions, namespaceAnnotations: Readonly<Record<string, string>> = {}): PodOverrides {
   const get = (key: string): string | undefined => {
     const v = annotations[key];
     return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
@@ -160,5 +174,8 @@ export function readOverrides(annotations: Readonly<Record<string, string>>, opt
   if (excludePorts !== undefined) overrides.excludeOutboundPorts = checkPortList(ANNOTATION.excludeOutboundPorts, excludePorts);
   const excludeCidrs = get(ANNOTATION.excludeOutboundCidrs);
   if (excludeCidrs !== undefined) overrides.excludeOutboundCidrs = checkCidrList(ANNOTATION.excludeOutboundCidrs, excludeCidrs);
+  const fromNamespace = namespaceAnnotations[ANNOTATION.rulesConfigMap];
+  const configMap = get(ANNOTATION.rulesConfigMap) ?? (typeof fromNamespace === 'string' && fromNamespace.trim() !== '' ? fromNamespace.trim() : undefined);
+  if (configMap !== undefined) overrides.rulesConfigMap = checkConfigMapRef(ANNOTATION.rulesConfigMap, configMap);
   return overrides;
 }

@@ -67,6 +67,8 @@ export function sidecarContainer(options: InjectOptions, overrides: PodOverrides
   ];
   if (appPort !== undefined) env.push({ name: 'COLORMESH_APP_PORT', value: String(appPort) });
   env.push({ name: 'COLORMESH_CONFIG', value: RULES_FILE });
+  // Rules through the API (SPEC 6a); the mounted file above stays as the fallback while the API is unreachable.
+  if (overrides.rulesConfigMap !== undefined) env.push({ name: 'COLORMESH_CONFIGMAP', value: overrides.rulesConfigMap });
   // After SIGTERM, keep serving while the endpoint removal reaches the callers (Istio drains 5 s too),
   // then give in-flight requests 20 s: together they fit in Kubernetes' default 30 s grace period.
   env.push({ name: 'COLORMESH_DRAIN_DELAY_MS', value: '5000' });

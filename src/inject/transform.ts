@@ -57,7 +57,8 @@ function walk(root: JsonObject, path: readonly string[]): JsonObject | undefined
   return isObject(node) ? node : undefined;
 }
 
-export function inject(input: Readonly<JsonObject>, options: InjectOptions): InjectResult {
+/** `namespaceAnnotations`: the annotations of the object's namespace, when the caller knows them. */
+export function inject(input: Readonly<JsonObject>, options: InjectOptions, namespaceAnnotations?: Readonly<Record<string, string>>): InjectResult {
   const original = input as JsonObject;
   const kind = original['kind'];
   const path = templatePath(kind);
@@ -91,7 +92,7 @@ export function inject(input: Readonly<JsonObject>, options: InjectOptions): Inj
 
   let overrides;
   try {
-    overrides = readOverrides(annotations, options);
+    overrides = readOverrides(annotations, options, namespaceAnnotations);
   } catch (err) {
     if (err instanceof AnnotationError) return { outcome: 'invalid', detail: err.message, object: original };
     throw err;
