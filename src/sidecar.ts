@@ -10,15 +10,23 @@ import { RulesWatcher } from './config/watch.js';
 import { EndpointRegistry } from './discovery/registry.js';
 import { createDiscovery } from './discovery/factory.js';
 import type { DiscoveryFactory } from './discovery/source.js';
-import { createInboundServer } from './inbound/listener.js';
-import { createOutboundServer } from './outbound/listener.js';
-import { createGatewayServer } from './gateway/listener.js';
+import { inboundClassifier } from './inbound/classify.js';
+import { outboundClassifier } from './outbound/classify.js';
+import { gatewayClassifier } from './gateway/classify.js';
 import { createAdminServer } from './admin/admin-server.js';
 import { createMetricsServer } from './admin/metrics-server.js';
-import { Upstream } from './proxy/upstream.js';
-import type { MeshState } from './proxy/state.js';
+import { DeadlineSweep } from './pipeline/deadlines.js';
+import { InFlight } from './pipeline/in-flight.js';
+import { createListener, type ListenerLimits } from './pipeline/listener.js';
+import { EntryPoint } from './pipeline/pipeline.js';
+import type { PolicyStep } from './pipeline/policy.js';
+import { OutlierDetector } from './pipeline/outlier.js';
+import { Mirroring } from './pipeline/mirror.js';
+import type { MeshState } from './pipeline/state.js';
 import { setLogLevel, type Logger } from './telemetry/logger.js';
-import { InFlight } from './proxy/in-flight.js';
+import { Http1Upstream } from './upstream/http1.js';
+import { isLocalAddress, OwnListeners } from './upstream/loop-guard.js';
+import { Tunnels } from './upstream/tunnel.js';
 
 export interface SidecarOptions {
   /** the rules already loaded and validated (start-up fails before this on an invalid file) */
@@ -40,7 +48,9 @@ export interface SidecarOptions {
   /** the outbound listener; loopback unless transparent interception needs otherwise */
   readonly outboundBind?: string;
   /** gateway mode: one edge listener on `gatewayPort` routing to `gatewayService`, no inbound/outbound */
-  readonly gateway?: { readonly service: string; readonly port: number };
+  readonly gateway?: { readonly service: string; readonly port: number; readonly exposeRoute?: boolean };
+  /** limits of every proxy listener (headers timeout, keep-alive, connection cap) */
+  readonly limits?: ListenerLimits;
   readonly logger: Logger;
   readonly drainTimeoutMs?: number;
   /** after SIGTERM, keep accepting this long (readiness failing, `connection: close`) before closing */
@@ -68,16 +78,25 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     logger.warn({ color: opts.color }, 'pod color is not a valid color; the pod counts as untagged');
     publish<InvalidColorEvent>(channels.invalidColor, { direction: 'outbound', source: 'pod', value: opts.color });
   }
-  const upstream = new Upstream();
+  const own = new OwnListeners();
+  const upstream = new Http1Upstream({ own });
+  const tunnels = new Tunnels(own);
   const registry = new EndpointRegistry(opts.discovery ?? createDiscovery, { logger });
+  const outliers = new OutlierDetector(registry);
+  const deadlines = new DeadlineSweep();
+  const random = opts.random ?? Math.random;
+  const policies: PolicyStep[] = [outliers, new Mirroring({ registry, upstream, deadlines, random })];
   const state: MeshState = {
     rules: opts.rules,
     registry,
     traceTable: new TraceColorTable(opts.traceTable),
     pod: { service: opts.service, color: podColor, namespace: opts.namespace ?? (process.env['POD_NAMESPACE'] || undefined) },
     upstream,
-    random: opts.random ?? Math.random,
-    ownPorts: new Set<number>(),
+    tunnels,
+    random,
+    own,
+    deadlines,
+    policies,
   };
   registry.sync(opts.rules);
 
@@ -105,10 +124,6 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
 
   const listen = async (server: http.Server, port: number, host: string): Promise<number> => {
     inFlight.track(server, () => draining);
-    // Callers (apps, other sidecars) pool connections to us; keeping them open longer than their
-    // idle timeouts means they, not we, close idle connections — no reset races on their side.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
     servers.push(server);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -118,18 +133,23 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       });
     });
     const actual = (server.address() as AddressInfo).port;
-    state.ownPorts.add(actual);
+    own.ports.add(actual);
     return actual;
   };
 
   try {
+    const proxyListener = (entry: EntryPoint): http.Server => createListener(entry, opts.limits);
     if (opts.gateway !== undefined) {
-      ports.gateway = await listen(createGatewayServer(state, opts.gateway.service), opts.gateway.port, bind);
+      ports.gateway = await listen(proxyListener(new EntryPoint(state, gatewayClassifier(opts.gateway))), opts.gateway.port, bind);
     } else {
-      ports.outbound = await listen(createOutboundServer(state), opts.outboundPort ?? 15001, opts.outboundBind ?? '127.0.0.1');
+      const outboundBind = opts.outboundBind ?? '127.0.0.1';
+      if (!isLocalAddress(outboundBind)) {
+        logger.warn({ outboundBind }, 'the outbound listener is not on loopback: anyone who can reach it can use it as an open proxy to everything this pod can reach');
+      }
+      ports.outbound = await listen(proxyListener(new EntryPoint(state, outboundClassifier)), opts.outboundPort ?? 15001, outboundBind);
       if (opts.appPort !== undefined) {
         const app = { host: opts.appHost ?? '127.0.0.1', port: opts.appPort };
-        ports.inbound = await listen(createInboundServer(state, app), opts.inboundPort ?? 15006, bind);
+        ports.inbound = await listen(proxyListener(new EntryPoint(state, inboundClassifier(app))), opts.inboundPort ?? 15006, bind);
       } else {
         logger.info('no --app-port: the inbound listener is off');
       }
@@ -149,7 +169,8 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
     watcher?.stop();
     registry.stop();
     for (const s of servers) s.close();
-    upstream.close();
+    void upstream.close();
+    tunnels.close();
     throw err;
   }
   ready = true;
@@ -165,7 +186,9 @@ export async function startSidecar(opts: SidecarOptions): Promise<Sidecar> {
       if ((opts.drainDelayMs ?? 0) > 0) await new Promise((r) => setTimeout(r, opts.drainDelayMs));
       const result = await inFlight.drain(servers, opts.drainTimeoutMs ?? 30_000);
       registry.stop();
-      upstream.close();
+      outliers.stop();
+      await upstream.close();
+      tunnels.close();
       return result;
     },
   };

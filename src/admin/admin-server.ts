@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { explainRoute } from '../core/explain.js';
 import type { Endpoint } from '../core/types.js';
-import type { MeshState } from '../proxy/state.js';
+import type { MeshState } from '../pipeline/state.js';
 
 export interface AdminDeps {
   readonly state: MeshState;
@@ -86,7 +86,7 @@ function endpointsView(state: MeshState): Record<string, Record<string, unknown[
 }
 
 function view(e: Endpoint): Record<string, unknown> {
-  return { address: e.address, color: e.color ?? null, healthy: e.healthy, active: e.active };
+  return { address: e.address, color: e.color ?? null, healthy: e.healthy, ejected: e.ejected === true, active: e.active };
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -11,6 +11,7 @@ const FLAGS: FlagSpecs = {
   port: { env: 'COLORMESH_GATEWAY_PORT' },
   /** accepted too: the gateway's listener plays the inbound listener's part */
   'inbound-port': { env: 'COLORMESH_INBOUND_PORT' },
+  'expose-route-header': { env: 'COLORMESH_EXPOSE_ROUTE_HEADER', boolean: true },
 };
 
 const HELP = `usage: colormesh gateway --service NAME [flags]
@@ -25,7 +26,10 @@ An edge proxy: every request is an entry into the mesh, so it is colored by the 
   --admin-port PORT      loopback only (default 15000)
   --metrics-port PORT    /metrics and /healthz/* (default 15020)
   --log-level LEVEL      (COLORMESH_LOG_LEVEL, default info)
-  --access-log-sample N  (default 1)
+  --access-log-sample N  log every error and 1 in N other requests (default 100; 1 = all)
+  --expose-route-header  send x-colormesh-route to clients (off: it names internal services and colors)
+  --headers-timeout-ms MS  a connection must deliver request headers within this (default 15000)
+  --max-connections N    connections accepted at once (default 8192)
   --drain-timeout-ms MS  (default 30000)
   --drain-delay-ms MS    on SIGTERM, keep accepting this long before closing (default 0)
 `;
@@ -49,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     ...shared,
     rules,
     watchPath: values['config'],
-    gateway: { service, port },
+    gateway: { service, port, exposeRoute: switches['expose-route-header'] === true },
     logger,
     metrics: telemetry.metrics,
     setLogLevel: telemetry.setLogLevel,

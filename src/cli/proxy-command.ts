@@ -4,6 +4,7 @@ import { loadConfigMapRulesForStart } from '../config/configmap-start.js';
 import type { ConfigMapRef } from '../config/configmap-watch.js';
 import { loadRulesFile } from '../config/load.js';
 import type { Rules } from '../core/types.js';
+import { DEFAULT_LIMITS, type ListenerLimits } from '../pipeline/listener.js';
 import type { Sidecar } from '../sidecar.js';
 import type { Logger } from '../telemetry/logger.js';
 import { intFlag, logLevelFlag, portFlag, type FlagSpecs } from './flags.js';
@@ -14,7 +15,10 @@ export const PROXY_COMMAND_FLAGS: FlagSpecs = {
   'metrics-port': { env: 'COLORMESH_METRICS_PORT', default: '15020' },
   bind: { env: 'COLORMESH_BIND', default: '0.0.0.0' },
   'log-level': { env: 'COLORMESH_LOG_LEVEL', default: 'info' },
-  'access-log-sample': { env: 'COLORMESH_ACCESS_LOG_SAMPLE', default: '1' },
+  // Istio and Linkerd ship access logs off; we log every error and 1 in 100 other requests.
+  'access-log-sample': { env: 'COLORMESH_ACCESS_LOG_SAMPLE', default: '100' },
+  'headers-timeout-ms': { env: 'COLORMESH_HEADERS_TIMEOUT_MS', default: String(DEFAULT_LIMITS.headersTimeoutMs) },
+  'max-connections': { env: 'COLORMESH_MAX_CONNECTIONS', default: String(DEFAULT_LIMITS.maxConnections) },
   'drain-timeout-ms': { env: 'COLORMESH_DRAIN_TIMEOUT_MS', default: '30000' },
   'drain-delay-ms': { env: 'COLORMESH_DRAIN_DELAY_MS', default: '0' },
   help: { boolean: true, short: 'h' },
@@ -28,6 +32,7 @@ export interface ProxyCommandSettings {
   readonly bind: string;
   readonly drainTimeoutMs: number;
   readonly drainDelayMs: number;
+  readonly limits: ListenerLimits;
 }
 
 /** Checks the shared flags before anything starts, so a typo is a usage error and nothing listens. */
@@ -40,6 +45,10 @@ export function readProxyCommandFlags(values: Record<string, string | undefined>
     bind: values['bind'] as string,
     drainTimeoutMs: intFlag('drain-timeout-ms', values['drain-timeout-ms']) as number,
     drainDelayMs: intFlag('drain-delay-ms', values['drain-delay-ms']) as number,
+    limits: {
+      headersTimeoutMs: intFlag('headers-timeout-ms', values['headers-timeout-ms']) as number,
+      maxConnections: intFlag('max-connections', values['max-connections']) as number,
+    },
   };
 }
 

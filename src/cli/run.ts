@@ -38,7 +38,9 @@ and, with --app-port, an inbound listener in front of the local app.
   --bind ADDR            inbound and metrics listeners (COLORMESH_BIND, default 0.0.0.0)
   --outbound-bind ADDR   outbound listener (COLORMESH_OUTBOUND_BIND, default 127.0.0.1)
   --log-level LEVEL      fatal|error|warn|info|debug|trace|silent (COLORMESH_LOG_LEVEL, default info)
-  --access-log-sample N  log 1 in N successful requests (COLORMESH_ACCESS_LOG_SAMPLE, default 1)
+  --access-log-sample N  log every error and 1 in N other requests (COLORMESH_ACCESS_LOG_SAMPLE, default 100; 1 = all)
+  --headers-timeout-ms MS  a connection must deliver request headers within this (COLORMESH_HEADERS_TIMEOUT_MS, default 15000)
+  --max-connections N    connections each listener accepts at once (COLORMESH_MAX_CONNECTIONS, default 8192)
   --drain-timeout-ms MS  on SIGTERM, how long in-flight requests may take (COLORMESH_DRAIN_TIMEOUT_MS, default 30000)
   --drain-delay-ms MS    on SIGTERM, keep accepting this long (readiness already failing) before closing the
                          listeners, so callers learn of the shutdown first (COLORMESH_DRAIN_DELAY_MS, default 0)

@@ -47,6 +47,25 @@ function compileService(name: string, entry: ServiceEntry): ServiceRule {
     timeoutMs: entry.timeoutMs ?? RULE_DEFAULTS.timeoutMs,
     retries: entry.retries ?? RULE_DEFAULTS.retries,
     discovery: compileDiscovery(name, entry),
+    ...(entry.outlierDetection !== false
+      ? {
+          outlierDetection: {
+            consecutiveFailures: entry.outlierDetection?.consecutiveFailures ?? RULE_DEFAULTS.consecutiveFailures,
+            baseEjectionMs: entry.outlierDetection?.baseEjectionMs ?? RULE_DEFAULTS.baseEjectionMs,
+            maxEjectionMs: RULE_DEFAULTS.maxEjectionMs,
+          },
+        }
+      : {}),
+    ...(entry.mirror !== undefined
+      ? {
+          mirror: {
+            color: color(entry.mirror.color),
+            percent: entry.mirror.percent ?? RULE_DEFAULTS.mirrorPercent,
+            maxBodyBytes: entry.mirror.maxBodyBytes ?? RULE_DEFAULTS.mirrorMaxBodyBytes,
+            maxInFlight: entry.mirror.maxInFlight ?? RULE_DEFAULTS.mirrorMaxInFlight,
+          },
+        }
+      : {}),
   };
 }
 

@@ -25,6 +25,12 @@ export const RULE_DEFAULTS = Object.freeze({
   retries: 2,
   kubernetesNamespace: 'default',
   kubernetesColorLabel: 'color',
+  consecutiveFailures: 5,
+  baseEjectionMs: 30000,
+  maxEjectionMs: 300000,
+  mirrorPercent: 100,
+  mirrorMaxBodyBytes: 1048576,
+  mirrorMaxInFlight: 100,
 } as const);
 
 const Name = Type.String({ minLength: 1, description: 'a header, cookie or query-parameter name' });
@@ -84,6 +90,30 @@ function literals<T extends string>(values: readonly T[], defaultValue: T) {
   return Type.Union(values.map((v) => Type.Literal(v)), { default: defaultValue });
 }
 
+const OutlierDetection = Type.Union(
+  [
+    Type.Literal(false),
+    Type.Object(
+      {
+        consecutiveFailures: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: RULE_DEFAULTS.consecutiveFailures })),
+        baseEjectionMs: Type.Optional(Type.Integer({ minimum: 1, maximum: RULE_DEFAULTS.maxEjectionMs, default: RULE_DEFAULTS.baseEjectionMs })),
+      },
+      strict,
+    ),
+  ],
+  { description: 'passive health: eject an endpoint after consecutive failures (SPEC 2); false turns it off' },
+);
+
+const Mirror = Type.Object(
+  {
+    color: Type.String({ description: 'the candidate color that receives the copies' }),
+    percent: Type.Optional(Type.Number({ minimum: 0, maximum: 100, default: RULE_DEFAULTS.mirrorPercent })),
+    maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0, default: RULE_DEFAULTS.mirrorMaxBodyBytes })),
+    maxInFlight: Type.Optional(Type.Integer({ minimum: 1, default: RULE_DEFAULTS.mirrorMaxInFlight })),
+  },
+  { ...strict, description: 'shadow traffic: copies of requests to the mirror color (SPEC 8)' },
+);
+
 const Service = Type.Object(
   {
     port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, default: RULE_DEFAULTS.port })),
@@ -96,6 +126,8 @@ const Service = Type.Object(
     endpoints: Type.Optional(Type.Array(StaticEndpoint)),
     dns: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'key "untagged" or a color -> host:port' })),
     kubernetes: Type.Optional(Kubernetes),
+    outlierDetection: Type.Optional(OutlierDetection),
+    mirror: Type.Optional(Mirror),
   },
   { ...strict, description: 'exactly one of endpoints, dns, kubernetes' },
 );

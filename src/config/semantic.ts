@@ -139,6 +139,7 @@ function checkService(name: string, service: Obj, report: Report, checkColor: Ch
     report(path, `service "${name}" needs exactly one discovery source: endpoints, dns or kubernetes (found ${found})`, 'key');
   }
   checkColor(service.defaultColor, [...path, 'defaultColor']);
+  if (isObject(service.mirror)) checkColor(service.mirror.color, [...path, 'mirror', 'color']);
 
   if (Array.isArray(service.endpoints)) {
     if (service.endpoints.length === 0) report([...path, 'endpoints'], 'endpoints is empty: list at least one endpoint');

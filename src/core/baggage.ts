@@ -18,9 +18,11 @@ export interface BaggageColor {
   color: string | undefined;
   /** the member is present but its value is not a valid color */
   invalid: boolean;
+  /** the member carries the `shadow` property: a mirrored copy that must stay in its lane (SPEC 8) */
+  shadow: boolean;
 }
 
-const ABSENT: Readonly<BaggageColor> = Object.freeze({ value: undefined, color: undefined, invalid: false });
+const ABSENT: Readonly<BaggageColor> = Object.freeze({ value: undefined, color: undefined, invalid: false, shadow: false });
 
 /**
  * Finds member `key` (compared case-sensitively, as W3C keys are) in one or several baggage headers.
@@ -30,16 +32,16 @@ const ABSENT: Readonly<BaggageColor> = Object.freeze({ value: undefined, color: 
  */
 export function readBaggageColor(header: BaggageHeader, key: string): BaggageColor {
   if (header === undefined || key.length === 0) return { ...ABSENT };
-  let raw: string | undefined;
+  let found: Found | undefined;
   if (typeof header === 'string') {
-    raw = lastValueIn(header, key, undefined);
+    found = lastValueIn(header, key, undefined);
   } else {
-    for (const text of header) raw = lastValueIn(text, key, raw);
+    for (const text of header) found = lastValueIn(text, key, found);
   }
-  if (raw === undefined) return { ...ABSENT };
-  const value = percentDecode(raw);
+  if (found === undefined) return { ...ABSENT };
+  const value = percentDecode(found.raw);
   const color = normalizeColor(value);
-  return { value, color, invalid: color === undefined };
+  return { value, color, invalid: color === undefined, shadow: found.shadow };
 }
 
 /**
@@ -56,8 +58,8 @@ export function readBaggageColor(header: BaggageHeader, key: string): BaggageCol
  *   8192 bytes); the input is already bounded by Node's header size limit, and our edit changes the size by
  *   at most one short member, so cutting the caller's members would only lose data.
  */
-export function writeBaggageColor(header: BaggageHeader, key: string, color: string | undefined): string | undefined {
-  const ours = color === undefined ? undefined : `${key}=${color}`;
+export function writeBaggageColor(header: BaggageHeader, key: string, color: string | undefined, shadow = false): string | undefined {
+  const ours = color === undefined ? undefined : shadow ? `${key}=${color};shadow` : `${key}=${color}`;
   // Fast path (most requests): no baggage at all, so no parsing.
   if (header === undefined) return ours;
   const text = typeof header === 'string' ? header : header.join(',');
@@ -67,7 +69,7 @@ export function writeBaggageColor(header: BaggageHeader, key: string, color: str
   if (text.indexOf(key) === -1) return appendMember(text, trimmed, ours);
   const scan = scanKey(text, key);
   // Fast path: exactly one member of ours, already carrying the color: send the header unchanged.
-  if (scan.count === 1 && color !== undefined && scan.lastValue === color) return text;
+  if (scan.count === 1 && color !== undefined && scan.last?.raw === color && scan.last.shadow === shadow) return text;
   if (scan.count === 0) return appendMember(text, trimmed, ours);
   return rebuildWithout(text, key, ours);
 }
@@ -95,32 +97,54 @@ function rebuildWithout(text: string, key: string | undefined, ours: string | un
   return kept.length === 0 ? undefined : kept.join(',');
 }
 
+/** A `key` member: its raw (still percent-encoded) value, and whether it has the `shadow` property. */
+interface Found {
+  raw: string;
+  shadow: boolean;
+}
+
 interface KeyScan {
   count: number;
-  /** raw (still percent-encoded) value of the last `key` member */
-  lastValue: string | undefined;
+  last: Found | undefined;
 }
 
 function scanKey(text: string, key: string): KeyScan {
-  const scan: KeyScan = { count: 0, lastValue: undefined };
+  const scan: KeyScan = { count: 0, last: undefined };
   forEachMember(text, (start, end) => {
     const at = valueStart(text, start, end, key);
     if (at === -1) return;
     scan.count++;
-    scan.lastValue = valueText(text, at, end);
+    scan.last = memberAt(text, at, end);
   });
   return scan;
 }
 
-/** The raw value of the last `key` member in `text`, or `previous` when `text` has none. */
-function lastValueIn(text: string, key: string, previous: string | undefined): string | undefined {
+/** The last `key` member in `text`, or `previous` when `text` has none. */
+function lastValueIn(text: string, key: string, previous: Found | undefined): Found | undefined {
   if (text.indexOf(key) === -1) return previous;
   let found = previous;
   forEachMember(text, (start, end) => {
     const at = valueStart(text, start, end, key);
-    if (at !== -1) found = valueText(text, at, end);
+    if (at !== -1) found = memberAt(text, at, end);
   });
   return found;
+}
+
+function memberAt(text: string, at: number, end: number): Found {
+  return { raw: valueText(text, at, end), shadow: hasShadowProperty(text, at, end) };
+}
+
+/** Whether one of the member's properties (after the value, ";"-separated) is `shadow`. */
+function hasShadowProperty(text: string, from: number, end: number): boolean {
+  let semicolon = text.indexOf(';', from);
+  while (semicolon !== -1 && semicolon < end) {
+    const next = text.indexOf(';', semicolon + 1);
+    const stop = next !== -1 && next < end ? next : end;
+    const property = trimOws(text.slice(semicolon + 1, stop));
+    if (property === 'shadow' || property.startsWith('shadow=')) return true;
+    semicolon = next;
+  }
+  return false;
 }
 
 /** Calls `visit` with the bounds of each comma-separated element; no substrings are allocated. */

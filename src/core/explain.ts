@@ -9,6 +9,8 @@ export interface ExplainedEndpoint {
   /** null means untagged */
   color: string | null;
   healthy: boolean;
+  /** passive health has ejected it for now (SPEC 2) */
+  ejected: boolean;
 }
 
 /** Plain JSON: absent values are null so they show up in the output instead of vanishing. */
@@ -101,12 +103,14 @@ function checkColor(rules: Rules, color: string | undefined): { usable: string |
 
 function summarizeEndpoints(service: ServiceRule, sets: EndpointSets | undefined): string {
   if (sets === undefined || sets.all.length === 0) return `service ${service.name} has no endpoints (discovery: ${service.discovery.kind})`;
-  const healthy = sets.all.filter((e) => e.healthy).length;
+  const healthy = sets.all.filter((e) => e.healthy && e.ejected !== true).length;
+  const ejected = sets.all.filter((e) => e.healthy && e.ejected === true).length;
   const groups = [...sets.byColor].map(([c, set]) => `${c} ${set.endpoints.length}`);
   if (sets.untagged.endpoints.length > 0) groups.push(`untagged ${sets.untagged.endpoints.length}`);
-  const unhealthy = sets.all.length - healthy;
+  const unhealthy = sets.all.length - healthy - ejected;
   const unhealthyNote = unhealthy > 0 ? `; ${unhealthy} not ready, never picked` : '';
-  return `service ${service.name} has ${sets.all.length} endpoint(s), ${healthy} healthy (${groups.join(', ') || 'none'})${unhealthyNote}`;
+  const ejectedNote = ejected > 0 ? `; ${ejected} ejected after consecutive failures (passive health), left out until they are tried again` : '';
+  return `service ${service.name} has ${sets.all.length} endpoint(s), ${healthy} healthy (${groups.join(', ') || 'none'})${unhealthyNote}${ejectedNote}`;
 }
 
 /** SPEC 2's steps in words, stopping where decideRoute stops. */
@@ -149,5 +153,5 @@ function count(n: number): string {
 }
 
 function describe(e: Endpoint): ExplainedEndpoint {
-  return { address: e.address, color: e.color ?? null, healthy: e.healthy };
+  return { address: e.address, color: e.color ?? null, healthy: e.healthy, ejected: e.ejected === true };
 }

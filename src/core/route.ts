@@ -13,7 +13,7 @@ const decisionsBySet = new WeakMap<CandidateSet, DecisionsByVia>();
 const NO_ENDPOINT: RouteDecision = Object.freeze({ ok: false, error: 'no_endpoint' });
 
 /**
- * Groups the HEALTHY endpoints by color; untagged ones go to their own set. `all` keeps every endpoint,
+ * Groups the HEALTHY, not ejected endpoints by color; untagged ones go to their own set. `all` keeps every endpoint,
  * healthy or not, for the admin endpoint and `explain`. Colors with no healthy endpoint get no entry, so
  * a map hit always means a non-empty set.
  */
@@ -21,7 +21,7 @@ export function buildEndpointSets(endpoints: readonly Endpoint[]): EndpointSets 
   const grouped = new Map<string, Endpoint[]>();
   const untagged: Endpoint[] = [];
   for (const endpoint of endpoints) {
-    if (!endpoint.healthy) continue;
+    if (!endpoint.healthy || endpoint.ejected === true) continue;
     if (endpoint.color === undefined) {
       untagged.push(endpoint);
       continue;
@@ -38,12 +38,13 @@ export function buildEndpointSets(endpoints: readonly Endpoint[]): EndpointSets 
 /**
  * SPEC 2, in order: same color → (force: no_endpoint) → untagged → defaultColor → no_endpoint.
  * After a fallback the request keeps its color; that is the caller's business (it only writes baggage).
+ * A shadow copy (SPEC 8) is routed as if every service were forced: its own color or nothing.
  */
-export function decideRoute(service: ServiceRule, sets: EndpointSets, color: string | undefined): RouteDecision {
+export function decideRoute(service: ServiceRule, sets: EndpointSets, color: string | undefined, shadow = false): RouteDecision {
   if (color !== undefined) {
     const same = sets.byColor.get(color);
     if (same !== undefined && same.endpoints.length > 0) return decisionOf(same, 'exact');
-    if (service.force) return NO_ENDPOINT;
+    if (service.force || shadow) return NO_ENDPOINT;
   }
   if (sets.untagged.endpoints.length > 0) return decisionOf(sets.untagged, 'untagged');
   if (service.defaultColor !== undefined) {

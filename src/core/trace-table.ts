@@ -1,5 +1,6 @@
 // Remembers which color the inbound side saw for a trace, so the outbound side can color calls of apps that
 // do not forward `baggage` but do forward `traceparent` (SPEC 3 step 2). Bounded LRU with a TTL.
+import { LRUCache } from 'lru-cache';
 
 // W3C Trace Context: version "-" trace-id "-" parent-id "-" flags, lower-case hex only.
 const TRACEPARENT_PREFIX = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}/;
@@ -41,70 +42,53 @@ export interface TraceColorTableOptions {
   now?: () => number;
 }
 
-interface Entry {
-  color: string;
-  expiresAt: number;
+/** What the table remembers of a trace: its color, and whether it is a shadow copy's (SPEC 8). */
+export interface Remembered {
+  readonly color: string;
+  readonly shadow: boolean;
 }
 
 /**
- * trace id → color. A Map iterates in insertion order, so deleting and re-inserting a key on every
- * touch keeps the least recently used entry first, and eviction takes it in O(1).
- * The TTL runs from the last `set` (the inbound side sets it on every request of the trace); a `get`
- * refreshes recency only, so a trace that stops arriving at the inbound side expires on time.
+ * trace id → color: an LRU bounded in entries with a TTL (lru-cache, O(1) at capacity, which the
+ * hand-made Map LRU this replaced was not). The TTL runs from the last `set` (the inbound side sets
+ * it on every request of the trace); a `get` refreshes recency only, so a trace that stops arriving
+ * at the inbound side expires on time.
  */
 export class TraceColorTable {
-  private readonly entries = new Map<string, Entry>();
-  private readonly maxEntries: number;
-  private readonly ttlMs: number;
-  private readonly now: () => number;
+  private readonly cache: LRUCache<string, Remembered>;
+  /** one frozen value per color and shadow flag: colors are few, so a set allocates nothing */
+  private readonly interned = new Map<string, Remembered>();
 
   constructor(opts: TraceColorTableOptions = {}) {
-    this.maxEntries = Math.max(1, Math.floor(opts.maxEntries ?? 100_000));
-    this.ttlMs = opts.ttlMs ?? 300_000;
-    this.now = opts.now ?? (() => performance.now());
+    const now = opts.now ?? (() => performance.now());
+    this.cache = new LRUCache<string, Remembered>({
+      max: Math.max(1, Math.floor(opts.maxEntries ?? 100_000)),
+      ttl: opts.ttlMs ?? 300_000,
+      updateAgeOnGet: false,
+      // read the clock on every call (the default caches it for 1 ms behind a timer)
+      ttlResolution: 0,
+      allowStale: false,
+      perf: { now },
+    });
   }
 
-  set(traceId: string, color: string): void {
-    const now = this.now();
-    const existing = this.entries.get(traceId);
-    if (existing !== undefined) {
-      this.entries.delete(traceId);
-      existing.color = color;
-      existing.expiresAt = now + this.ttlMs;
-      this.entries.set(traceId, existing);
-      return;
+  set(traceId: string, color: string, shadow = false): void {
+    const key = shadow ? `${color};shadow` : color;
+    let value = this.interned.get(key);
+    if (value === undefined) {
+      if (this.interned.size > 10_000) this.interned.clear();
+      value = Object.freeze({ color, shadow });
+      this.interned.set(key, value);
     }
-    this.dropExpiredOldest(now);
-    this.entries.set(traceId, { color, expiresAt: now + this.ttlMs });
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next();
-      if (oldest.done !== true) this.entries.delete(oldest.value);
-    }
+    this.cache.set(traceId, value);
   }
 
-  get(traceId: string): string | undefined {
-    const entry = this.entries.get(traceId);
-    if (entry === undefined) return undefined;
-    this.entries.delete(traceId);
-    if (this.now() >= entry.expiresAt) return undefined;
-    this.entries.set(traceId, entry);
-    return entry.color;
+  get(traceId: string): Remembered | undefined {
+    return this.cache.get(traceId);
   }
 
-  /** Entries held, including expired ones not yet touched or swept. */
+  /** Entries held, including expired ones not yet touched. */
   get size(): number {
-    return this.entries.size;
-  }
-
-  /**
-   * Sweeps a couple of expired entries from the least recently used end on each insert, so memory follows
-   * the live traffic instead of sitting at the bound; bounded work per call, no timers.
-   */
-  private dropExpiredOldest(now: number): void {
-    for (let i = 0; i < 2; i++) {
-      const oldest = this.entries.entries().next();
-      if (oldest.done === true || now < oldest.value[1].expiresAt) return;
-      this.entries.delete(oldest.value[0]);
-    }
+    return this.cache.size;
   }
 }

@@ -30,6 +30,29 @@ export interface ServiceRule {
   /** extra attempts on other endpoints of the same candidate set; default 2 */
   readonly retries: number;
   readonly discovery: DiscoveryConfig;
+  /** passive health (SPEC 2); undefined when the file says `outlierDetection: false` */
+  readonly outlierDetection?: OutlierDetection;
+  /** shadow traffic to a candidate color (SPEC 8) */
+  readonly mirror?: Mirror;
+}
+
+export interface OutlierDetection {
+  /** failed attempts in a row that eject an endpoint; default 5 */
+  readonly consecutiveFailures: number;
+  /** the first ejection's length; the n-th lasts n times this; default 30000 */
+  readonly baseEjectionMs: number;
+  /** no ejection lasts longer; 300000 */
+  readonly maxEjectionMs: number;
+}
+
+export interface Mirror {
+  readonly color: string;
+  /** 0–100, default 100 */
+  readonly percent: number;
+  /** larger bodies are not copied; default 1 MiB */
+  readonly maxBodyBytes: number;
+  /** copies in flight per service at most; default 100 */
+  readonly maxInFlight: number;
 }
 
 export type MatchSource = 'header' | 'cookie' | 'query';
@@ -93,6 +116,8 @@ export interface Endpoint {
   readonly color: string | undefined;
   /** false when discovery reports the instance as not ready; such endpoints are never picked */
   readonly healthy: boolean;
+  /** set while passive health has ejected it (SPEC 2): left out of routing like an unhealthy one */
+  ejected?: boolean;
   /** requests in flight to this endpoint; maintained by the proxy, read by least-request */
   active: number;
 }

@@ -44,6 +44,17 @@ export class EndpointRegistry {
     }
   }
 
+  /**
+   * Rebuilds a service's sets from its current endpoints, after passive health ejected one or let
+   * it back (rare: the request path still only does a Map lookup).
+   */
+  refresh(service: string): void {
+    const entry = this.entries.get(service);
+    if (entry === undefined) return;
+    entry.sets = buildEndpointSets(entry.sets.all);
+    publish<EndpointsEvent>(channels.endpoints, { service, endpoints: entry.sets.all });
+  }
+
   /** Every service's endpoints, for the admin endpoint. */
   snapshot(): Record<string, readonly Endpoint[]> {
     const out: Record<string, readonly Endpoint[]> = {};

@@ -1,7 +1,10 @@
-// Every error a client can see from the sidecar, and the one place that turns them into HTTP responses (SPEC 7).
+// Every error a client can see from the sidecar, and the one place that turns them into HTTP
+// responses (SPEC 7), on a response object or on a raw socket (Upgrade, CONNECT).
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { UpstreamErrorKind } from '../events.js';
+
+/** Kinds of upstream failure, as retries, ejection, metrics and spans see them. */
+export type UpstreamErrorKind = 'connect' | 'timeout' | 'reset';
 
 export type ErrorCode =
   | 'no_endpoint'
@@ -9,7 +12,8 @@ export type ErrorCode =
   | 'upstream_unreachable'
   | 'upstream_timeout'
   | 'upstream_reset'
-  | 'bad_request';
+  | 'bad_request'
+  | 'loop_detected';
 
 const STATUS: Readonly<Record<ErrorCode, number>> = {
   no_endpoint: 503,
@@ -18,6 +22,7 @@ const STATUS: Readonly<Record<ErrorCode, number>> = {
   upstream_timeout: 504,
   upstream_reset: 502,
   bad_request: 400,
+  loop_detected: 508,
 };
 
 /** The answer for an upstream attempt that failed before any response: one mapping for every path. */
@@ -30,9 +35,17 @@ export function statusOf(code: ErrorCode): number {
 }
 
 export interface ErrorDetails {
-  service?: string;
+  service?: string | undefined;
   color?: string | undefined;
-  message?: string;
+  message?: string | undefined;
+}
+
+function bodyOf(code: ErrorCode, details: ErrorDetails): string {
+  return JSON.stringify({
+    error: code,
+    ...(details.service !== undefined ? { service: details.service, color: details.color ?? null } : {}),
+    ...(details.message !== undefined ? { message: details.message } : {}),
+  });
 }
 
 /**
@@ -45,12 +58,7 @@ export function sendError(res: ServerResponse, code: ErrorCode, details: ErrorDe
     res.destroy();
     return status;
   }
-  const body = JSON.stringify({
-    error: code,
-    ...(details.service !== undefined ? { service: details.service } : {}),
-    ...(details.service !== undefined ? { color: details.color ?? null } : {}),
-    ...(details.message !== undefined ? { message: details.message } : {}),
-  });
+  const body = bodyOf(code, details);
   const headers: Record<string, string | number> = {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
@@ -65,9 +73,14 @@ export function sendError(res: ServerResponse, code: ErrorCode, details: ErrorDe
  * The same answer on a raw socket, for requests that never became an HTTP exchange we can respond
  * to normally (Upgrade and CONNECT); the connection is closed after it.
  */
-export function rejectSocket(socket: Duplex, code: ErrorCode): void {
-  if (!socket.writable) return void socket.destroy();
+export function rejectSocket(socket: Duplex, code: ErrorCode, details: ErrorDetails = {}, routeHeader?: string): number {
   const status = STATUS[code];
-  const body = JSON.stringify({ error: code });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
+  if (!socket.writable) {
+    socket.destroy();
+    return status;
+  }
+  const body = bodyOf(code, details);
+  const route = routeHeader === undefined ? '' : `x-colormesh-route: ${routeHeader}\r\n`;
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${route}connection: close\r\n\r\n${body}`);
+  return status;
 }

@@ -1,8 +1,13 @@
-// What every listener of one sidecar shares: the rules in force, endpoints, the trace table, the upstream.
+// What every entry point of one sidecar shares: the rules in force, endpoints, the trace table,
+// the upstreams, and the policy steps — assembled once by the sidecar, read by every request.
 import type { TraceColorTable } from '../core/trace-table.js';
 import type { Rules } from '../core/types.js';
 import type { EndpointRegistry } from '../discovery/registry.js';
-import type { Upstream } from './upstream.js';
+import type { OwnListeners } from '../upstream/loop-guard.js';
+import type { Tunnels } from '../upstream/tunnel.js';
+import type { HttpUpstream } from '../upstream/upstream.js';
+import type { DeadlineSweep } from './deadlines.js';
+import type { PolicyStep } from './policy.js';
 
 export interface PodIdentity {
   /** the service this sidecar's app is (SPEC 1 "pod identity") */
@@ -22,10 +27,14 @@ export interface MeshState {
   readonly registry: EndpointRegistry;
   readonly traceTable: TraceColorTable;
   readonly pod: PodIdentity;
-  readonly upstream: Upstream;
+  readonly upstream: HttpUpstream;
+  readonly tunnels: Tunnels;
   readonly random: () => number;
-  /** ports of this sidecar's own listeners, so a request addressed to them is not proxied in a loop */
-  readonly ownPorts: Set<number>;
+  /** this sidecar's own listeners, so a request addressed to them is never proxied in a loop */
+  readonly own: OwnListeners;
+  readonly deadlines: DeadlineSweep;
+  /** the policy steps every routed request passes (outlier ejection, mirroring), in order */
+  readonly policies: readonly PolicyStep[];
 }
 
 /** A color is usable if it is valid and, when the rules give an allow-list, on it. */

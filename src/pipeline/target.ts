@@ -19,10 +19,12 @@ export function readTarget(req: IncomingMessage): TargetResult {
     if (!lower.startsWith('http://')) return { ok: false, message: `unsupported request target "${url.slice(0, 64)}"` };
     const pathStart = url.indexOf('/', 7);
     const hostPart = pathStart === -1 ? url.slice(7) : url.slice(7, pathStart);
-    const authority = parseAuthority(stripUserInfo(hostPart));
+    // Credentials in the URL are for the origin's own auth scheme, never part of the Host (RFC 9110 §4.2.4).
+    const hostOnly = stripUserInfo(hostPart);
+    const authority = parseAuthority(hostOnly);
     if (authority === undefined) return { ok: false, message: `bad authority in "${url.slice(0, 64)}"` };
     req.url = pathStart === -1 ? '/' : url.slice(pathStart);
-    req.headers.host = hostPart;
+    req.headers.host = hostOnly;
     return { ok: true, authority };
   }
   const authority = parseAuthority(req.headers.host);
@@ -33,4 +35,16 @@ export function readTarget(req: IncomingMessage): TargetResult {
 function stripUserInfo(hostPart: string): string {
   const at = hostPart.lastIndexOf('@');
   return at === -1 ? hostPart : hostPart.slice(at + 1);
+}
+
+/** The `host:port` of a CONNECT request (port 443 when none is given). */
+export function splitConnectAuthority(text: string): Authority | undefined {
+  const authority = parseAuthority(text);
+  if (authority === undefined || authority.port === 0) return undefined;
+  return { host: authority.host, port: authority.port ?? 443 };
+}
+
+/** Whether a request target is origin-form (or `*`), as a server — not a proxy — expects it. */
+export function isOriginForm(url: string | undefined): boolean {
+  return url === undefined || url.charCodeAt(0) === 47 /* '/' */ || url === '*';
 }

@@ -47,6 +47,8 @@ export function subscribeAccessLog(logger: Logger, opts: AccessLogOptions = {}):
       method: hop.req.method,
       status: hop.status,
       error: hop.errorCode ?? undefined,
+      shadow: hop.shadow || undefined,
+      mirrored: hop.mirrored || undefined,
       durationMs: Math.round(hop.durationMs * 1000) / 1000,
       trace_id: ids.trace_id,
       span_id: ids.span_id,
@@ -54,9 +56,23 @@ export function subscribeAccessLog(logger: Logger, opts: AccessLogOptions = {}):
     // Headers only at debug: they are large, and even redacted they may say more than an operator needs.
     if (logger.isLevelEnabled('debug')) {
       line['requestHeaders'] = redactHeaders(hop.req.headers, sensitive);
-      line['responseHeaders'] = redactHeaders(hop.res.getHeaders(), sensitive);
+      const relayed = hop.responseHeaders;
+      if (relayed !== undefined) line['responseHeaders'] = redactHeaders(headersObject(relayed), sensitive);
+      else if (hop.res !== undefined) line['responseHeaders'] = redactHeaders(hop.res.getHeaders(), sensitive);
     }
     logger.info(line, 'request');
   };
   return subscribeChannels({ hopEnd: onHopEnd });
+}
+
+/** A flat [name, value, …] header list as an object (lower-cased names; repeated names as arrays). */
+function headersObject(flat: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = (flat[i] as string).toLowerCase();
+    const value = flat[i + 1] as string;
+    const seen = out[name];
+    out[name] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out;
 }

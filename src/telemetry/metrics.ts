@@ -1,7 +1,6 @@
 // Prometheus metrics on a registry of our own, fed only by the proxy's diagnostics_channel events.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AttemptEvent, EndpointsEvent, HopEvent, InvalidColorEvent, ReloadEvent, UpstreamErrorKind } from '../events.js';
-import type { ErrorCode } from '../proxy/errors.js';
+import type { AttemptEvent, EjectionEvent, EndpointsEvent, MirrorEvent, HopEvent, InvalidColorEvent, ReloadEvent, UpstreamErrorKind, ErrorCode } from '../events.js';
 import { hopTelemetry } from './hop-state.js';
 import { BoundedLabel, NONE_LABEL, statusClass } from './label-values.js';
 import { subscribeChannels } from './subscriptions.js';
@@ -103,8 +102,20 @@ export function startMetrics(opts: MetricsOptions = {}): Metrics {
   });
   const endpoints = new Gauge({
     name: 'colormesh_endpoints',
-    help: 'Endpoints discovery reports, by service, color and health.',
+    help: 'Endpoints discovery reports, by service, color and health (healthy, unhealthy: discovery says not ready, ejected: passive health).',
     labelNames: ['service', 'color', 'health'] as const,
+    registers,
+  });
+  const ejections = new Counter({
+    name: 'colormesh_outlier_ejections_total',
+    help: 'Endpoints ejected by passive health after consecutive failures (SPEC 2), by service and endpoint color.',
+    labelNames: ['service', 'color'] as const,
+    registers,
+  });
+  const mirrored = new Counter({
+    name: 'colormesh_mirror_requests_total',
+    help: 'Shadow copies of requests (SPEC 8), by service, mirror color and result (ok, error, no_endpoint, body_too_large, overload).',
+    labelNames: ['service', 'color', 'result'] as const,
     registers,
   });
   const podInfo = new Gauge({
@@ -190,7 +201,7 @@ export function startMetrics(opts: MetricsOptions = {}): Metrics {
     const counts = new Map<string, { service: string; color: string; health: string; count: number }>();
     for (const endpoint of event.endpoints) {
       const color = colors.value(endpoint.color);
-      const health = endpoint.healthy ? 'healthy' : 'unhealthy';
+      const health = !endpoint.healthy ? 'unhealthy' : endpoint.ejected === true ? 'ejected' : 'healthy';
       const key = `${color}\u0000${health}`;
       const entry = counts.get(key) ?? { service, color, health, count: 0 };
       entry.count++;
@@ -209,7 +220,19 @@ export function startMetrics(opts: MetricsOptions = {}): Metrics {
     invalidColors.inc({ direction: event.direction, source: event.source });
   };
 
+  const onEjection = (message: unknown): void => {
+    const event = message as EjectionEvent;
+    if (event.ejected) ejections.inc({ service: services.value(event.service), color: colors.value(event.color) });
+  };
+
+  const onMirror = (message: unknown): void => {
+    const event = message as MirrorEvent;
+    mirrored.inc({ service: services.value(event.service), color: colors.value(event.color), result: event.result });
+  };
+
   const unsubscribe = subscribeChannels({
+    ejection: onEjection,
+    mirror: onMirror,
     hopEnd: onHopEnd,
     attemptStart: onAttemptStart,
     attemptEnd: onAttemptEnd,

@@ -14,8 +14,7 @@ import {
   ATTR_URL_PATH,
   ATTR_URL_SCHEME,
 } from '@opentelemetry/semantic-conventions';
-import type { AttemptEvent, HopEvent, UpstreamErrorKind } from '../events.js';
-import type { ErrorCode } from '../proxy/errors.js';
+import type { AttemptEvent, HopEvent, UpstreamErrorKind, ErrorCode } from '../events.js';
 
 /** colormesh.* attribute names, listed in docs/observability.md. */
 export const ATTR = {
@@ -29,6 +28,8 @@ export const ATTR = {
   attempt: 'colormesh.attempt',
   retryCount: 'colormesh.retry_count',
   errorCode: 'colormesh.error_code',
+  shadow: 'colormesh.shadow',
+  mirrored: 'colormesh.mirrored',
 } as const;
 
 const CODE_OF_KIND: Readonly<Record<UpstreamErrorKind, ErrorCode>> = {
@@ -133,6 +134,8 @@ export function hopEndAttributes(hop: HopEvent, isServer: boolean): EndAttribute
     [ATTR.retryCount]: Math.max(0, hop.attempts - 1),
     ...(hop.errorCode !== undefined ? { [ATTR.errorCode]: hop.errorCode } : {}),
     ...(errorType !== undefined ? { [ATTR_ERROR_TYPE]: errorType } : {}),
+    ...(hop.shadow ? { [ATTR.shadow]: true } : {}),
+    ...(hop.mirrored ? { [ATTR.mirrored]: true } : {}),
   };
   // A reset after the headers went out leaves a 2xx status behind, yet the response was cut.
   const upstreamFailed = hop.errorCode !== undefined && hop.errorCode.startsWith('upstream_');

@@ -121,7 +121,8 @@ describe('gateway', () => {
       const r = await request(port, { headers: { 'x-canary': 'true' } });
       assert.equal(r.json.name, 'green');
       assert.equal(r.json.headers.baggage, 'color=green');
-      assert.equal(r.headers['x-colormesh-route'], 'frontend;color=green;via=exact');
+      // 10.16: the edge does not name internal services and colors to outside clients by default.
+      assert.equal(r.headers['x-colormesh-route'], undefined);
       let greens = 0;
       for (let i = 0; i < 200; i++) {
         const s = await request(port, { headers: { 'x-user-id': `user-${i}` } });
@@ -131,6 +132,21 @@ describe('gateway', () => {
     } finally {
       await sc.drain();
       await Promise.all([blue.close(), green.close()]);
+    }
+  });
+
+  test('shows x-colormesh-route only when asked to (--expose-route-header)', async () => {
+    const green = await startEcho('green');
+    const sc = await sidecar({
+      gateway: { service: 'frontend', port: 0, exposeRoute: true },
+      rules: rules(ENTRY_RULES.replace('services: {}', `services:\n  frontend:\n    endpoints:\n      - { address: "${green.address}", color: green }\n`)),
+    });
+    try {
+      const r = await request(sc.ports.gateway as number, { headers: { 'x-canary': 'true' } });
+      assert.equal(r.headers['x-colormesh-route'], 'frontend;color=green;via=exact');
+    } finally {
+      await sc.drain();
+      await green.close();
     }
   });
 });

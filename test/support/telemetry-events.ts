@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ColorSource } from '../../src/core/types.js';
 import { channels, publish, type AttemptEvent, type Direction, type HopEvent, type UpstreamErrorKind } from '../../src/events.js';
-import type { ErrorCode } from '../../src/proxy/errors.js';
+import type { ErrorCode } from '../../src/pipeline/errors.js';
 
 export interface FakeHop {
   direction: Direction;
@@ -39,6 +39,9 @@ export function makeHop(spec: FakeHop): HopEvent {
     direction: spec.direction,
     req: req as unknown as IncomingMessage,
     res: res as unknown as ServerResponse,
+    tunnel: false,
+    shadow: false,
+    mirrored: false,
     startedAt: performance.now(),
     service: spec.service ?? '',
     color: spec.color,
@@ -50,6 +53,7 @@ export function makeHop(spec: FakeHop): HopEvent {
     status: 0,
     errorCode: undefined,
     durationMs: 0,
+    responseHeaders: undefined,
     incomingTraceparent: headers['traceparent'],
     telemetry: undefined,
   };

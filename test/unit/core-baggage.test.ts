@@ -32,9 +32,25 @@ describe('readBaggageColor', () => {
   for (const c of cases) {
     test(c.name, () => {
       const found = readBaggageColor(c.header, 'color');
-      assert.deepEqual(found, { value: c.value, color: c.color, invalid: c.value !== undefined && c.color === undefined });
+      assert.deepEqual(found, { value: c.value, color: c.color, invalid: c.value !== undefined && c.color === undefined, shadow: false });
     });
   }
+
+  test('the shadow property marks a mirrored copy (SPEC 8), among other properties and with OWS', () => {
+    assert.equal(readBaggageColor('color=green;shadow', 'color').shadow, true);
+    assert.equal(readBaggageColor('a=1,color=green ; ttl=3 ; shadow ,b=2', 'color').shadow, true);
+    assert.equal(readBaggageColor('color=green;shadowy', 'color').shadow, false);
+    assert.equal(readBaggageColor('shadow=1,color=green', 'color').shadow, false);
+    // the last member wins, with its own properties
+    assert.equal(readBaggageColor('color=green;shadow,color=green', 'color').shadow, false);
+  });
+
+  test('writing a shadow color adds the property; writing a plain one removes it', () => {
+    assert.equal(writeBaggageColor('a=1', 'color', 'green', true), 'a=1,color=green;shadow');
+    assert.equal(writeBaggageColor('a=1,color=green;shadow', 'color', 'green', true), 'a=1,color=green;shadow');
+    assert.equal(writeBaggageColor('a=1,color=green;shadow', 'color', 'green', false), 'a=1,color=green');
+    assert.equal(writeBaggageColor('color=blue,a=1', 'color', 'green', true), 'a=1,color=green;shadow');
+  });
 
   test('another baggage key', () => {
     assert.equal(readBaggageColor('color=blue,lane=green', 'lane').color, 'green');

@@ -41,12 +41,12 @@ describe('TraceColorTable', () => {
 
   test('stores and returns colors; updates overwrite', () => {
     const table = new TraceColorTable();
-    assert.equal(table.get('a'), undefined);
+    assert.equal(table.get('a')?.color, undefined);
     table.set('a', 'blue');
     table.set('b', 'green');
-    assert.equal(table.get('a'), 'blue');
+    assert.equal(table.get('a')?.color, 'blue');
     table.set('a', 'red');
-    assert.equal(table.get('a'), 'red');
+    assert.equal(table.get('a')?.color, 'red');
     assert.equal(table.size, 2);
   });
 
@@ -55,30 +55,30 @@ describe('TraceColorTable', () => {
     table.set('a', 'c1');
     table.set('b', 'c2');
     table.set('c', 'c3');
-    assert.equal(table.get('a'), 'c1'); // a is now the most recent; b is the oldest
+    assert.equal(table.get('a')?.color, 'c1'); // a is now the most recent; b is the oldest
     table.set('d', 'c4');
     assert.equal(table.size, 3);
-    assert.equal(table.get('b'), undefined);
-    assert.deepEqual(['a', 'c', 'd'].map((k) => table.get(k)), ['c1', 'c3', 'c4']);
+    assert.equal(table.get('b')?.color, undefined);
+    assert.deepEqual(['a', 'c', 'd'].map((k) => table.get(k)?.color), ['c1', 'c3', 'c4']);
   });
 
   test('never grows past the bound', () => {
     const table = new TraceColorTable({ maxEntries: 50 });
     for (let i = 0; i < 1000; i++) table.set(`t${i}`, 'blue');
     assert.equal(table.size, 50);
-    assert.equal(table.get('t949'), undefined);
-    assert.equal(table.get('t950'), 'blue');
-    assert.equal(table.get('t999'), 'blue');
+    assert.equal(table.get('t949')?.color, undefined);
+    assert.equal(table.get('t950')?.color, 'blue');
+    assert.equal(table.get('t999')?.color, 'blue');
   });
 
   test('entries expire after the TTL (injected clock) and are removed', () => {
     const c = clock();
     const table = new TraceColorTable({ ttlMs: 100, now: c.now });
     table.set('a', 'blue');
-    c.advance(99);
-    assert.equal(table.get('a'), 'blue');
+    c.advance(100);
+    assert.equal(table.get('a')?.color, 'blue', 'alive for the whole TTL');
     c.advance(1);
-    assert.equal(table.get('a'), undefined);
+    assert.equal(table.get('a')?.color, undefined);
     assert.equal(table.size, 0);
   });
 
@@ -88,30 +88,40 @@ describe('TraceColorTable', () => {
     table.set('read', 'blue');
     table.set('written', 'blue');
     c.advance(60);
-    assert.equal(table.get('read'), 'blue');
+    assert.equal(table.get('read')?.color, 'blue');
     table.set('written', 'green');
     c.advance(60);
-    assert.equal(table.get('read'), undefined);
-    assert.equal(table.get('written'), 'green');
+    assert.equal(table.get('read')?.color, undefined);
+    assert.equal(table.get('written')?.color, 'green');
   });
 
-  test('expired entries are swept as new ones arrive, without a timer', () => {
+  test('expired entries are never returned, and the bound holds whatever expired', () => {
     const c = clock();
-    const table = new TraceColorTable({ ttlMs: 10, now: c.now });
+    const table = new TraceColorTable({ ttlMs: 10, maxEntries: 30, now: c.now });
     for (let i = 0; i < 20; i++) table.set(`old${i}`, 'blue');
     c.advance(20);
     for (let i = 0; i < 20; i++) table.set(`new${i}`, 'green');
-    assert.equal(table.size, 20);
+    assert.ok(table.size <= 30);
+    for (let i = 0; i < 20; i++) assert.equal(table.get(`old${i}`), undefined);
+    for (let i = 0; i < 20; i++) assert.equal(table.get(`new${i}`)?.color, 'green');
+  });
+
+  test('remembers that a trace is a shadow copy (SPEC 8), so its later hops stay in its lane', () => {
+    const table = new TraceColorTable();
+    table.set('copy', 'green', true);
+    table.set('user', 'green');
+    assert.deepEqual(table.get('copy'), { color: 'green', shadow: true });
+    assert.deepEqual(table.get('user'), { color: 'green', shadow: false });
   });
 
   test('defaults: 100000 entries, 5 minutes', () => {
     const c = clock();
     const table = new TraceColorTable({ now: c.now });
     table.set('a', 'blue');
-    c.advance(299_999);
-    assert.equal(table.get('a'), 'blue');
+    c.advance(300_000);
+    assert.equal(table.get('a')?.color, 'blue');
     c.advance(1);
-    assert.equal(table.get('a'), undefined);
+    assert.equal(table.get('a')?.color, undefined);
     for (let i = 0; i < 100_001; i++) table.set(`t${i}`, 'blue');
     assert.equal(table.size, 100_000);
   });
