@@ -3,7 +3,7 @@
 #   docker build -t ghcr.io/colormesh/colormesh:$(node -p "require('./package.json').version") .
 
 # ---- build: compile TypeScript with all dependencies, then drop the dev ones ----
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +13,7 @@ COPY examples ./examples
 RUN npm run build && npm prune --omit=dev
 
 # ---- runtime: production dependencies and compiled JavaScript only ----
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 # tini is PID 1: it forwards SIGTERM to node (which drains and exits) and reaps the iptables child
 # processes of the init container; node as PID 1 does neither. iptables is for `colormesh iptables`.
 RUN apt-get update \

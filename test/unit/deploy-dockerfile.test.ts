@@ -63,8 +63,11 @@ describe('Dockerfile', () => {
     assert.deepEqual(argv.slice(0, 3), ['/usr/bin/tini', '--', 'node']);
     const script = join(ROOT, (argv[3] as string).replace(/^\/app\//, ''));
     assert.ok(existsSync(script), `${argv[3]} is missing after the build`);
-    const node = /^FROM node:(\d+)/m.exec(dockerfile);
-    assert.ok(node && Number(node[1]) >= 20, 'base image Node must satisfy engines >= 20');
+    // Both stages on the newest LTS line (issue 9), one that package.json's engines names.
+    const majors = [...dockerfile.matchAll(/^FROM node:(\d+)/gm)].map((m) => Number(m[1]));
+    assert.deepEqual(majors, [24, 24], 'both stages build FROM node:24');
+    const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+    assert.match(engines, /(\^|>=)24\b/, `engines "${engines}" does not include Node 24`);
     for (const args of [['--help'], ['inject', '--help'], ['webhook', '--help']]) {
       const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 20_000 });
       assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
