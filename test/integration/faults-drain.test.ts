@@ -130,7 +130,7 @@ describe('issue 10: drain, limits, logs', () => {
 
   test('10.10 error and warning lines reach stdout within 1 s (a rejected reload); access lines within about a second', async () => {
     const app = await startEcho('app');
-    const run = await startRun({ rules: svcRules(app.address), args: ['--log-level', 'info'] });
+    const run = await startRun({ rules: svcRules(app.address), args: ['--log-level', 'info', '--access-log-sample', '1'] });
     try {
       const before = run.stdout().length;
       assert.equal((await request(run.ports.outbound, { headers: { host: 'svc' } })).status, 200);
