@@ -50,8 +50,10 @@ export const PAGE_SCRIPT = String.raw`
     var split = state.split;
     var bar = $('splitbar'); bar.textContent = '';
     var inputs = $('weight-inputs');
-    var rollbacks = $('rollbacks'); rollbacks.textContent = '';
+    var rollbacks = $('rollbacks');
     if (!split) {
+      rollbacks.textContent = '';
+      rollbacks.removeAttribute('data-signature');
       bar.appendChild(el('div', { text: 'no ingress.split in the rules', style: 'background:#9aa3ae;flex:1' }));
       $('weights').style.display = 'none';
       $('sticky').textContent = '';
@@ -69,7 +71,7 @@ export const PAGE_SCRIPT = String.raw`
     $('sticky').textContent = (split.stickyBy ? 'sticky by ' + split.stickyBy + ' · ' : 'not sticky (random per request) · ') +
       'stable color: ' + (split.stable || '–');
     var known = Array.prototype.map.call(inputs.querySelectorAll('input'), function (i) { return i.getAttribute('data-color'); }).join(',');
-    if (!dirty || known !== colors.join(',')) {
+    if (known !== colors.join(',')) {
       inputs.textContent = '';
       colors.forEach(function (c) {
         var input = el('input', { type: 'text', id: 'weight-' + c, 'data-color': c, 'aria-label': 'weight of ' + c, value: String(split.weights[c]), inputMode: 'decimal' });
@@ -77,7 +79,18 @@ export const PAGE_SCRIPT = String.raw`
         inputs.appendChild(el('label', { htmlFor: 'weight-' + c }, [el('span', { className: 'swatch', style: 'background:' + laneColor(c) }), c, input]));
       });
       dirty = false;
+    } else if (!dirty) {
+      // Follow changes made elsewhere (a rollout, another person) until this person starts typing.
+      Array.prototype.forEach.call(inputs.querySelectorAll('input'), function (i) {
+        var v = String(split.weights[i.getAttribute('data-color')]);
+        if (i.value !== v && document.activeElement !== i) i.value = v;
+      });
     }
+    // Rebuilt only when they change: a button replaced under the pointer would swallow the click.
+    var signature = JSON.stringify([split.stable, split.candidates, split.weights]);
+    if (rollbacks.getAttribute('data-signature') === signature) return;
+    rollbacks.setAttribute('data-signature', signature);
+    rollbacks.textContent = '';
     split.candidates.forEach(function (c) {
       var b = el('button', { type: 'button', 'data-rollback': c, className: 'danger', disabled: !(split.weights[c] > 0),
         title: 'set ' + c + ' to 0 and give its weight to ' + split.stable, text: 'Roll back ' + c + ' \u2192 ' + split.stable });
@@ -92,12 +105,14 @@ export const PAGE_SCRIPT = String.raw`
     var r = state.rollout;
     if (!r) { body.className = 'muted'; body.textContent = 'No rollout in progress.'; return; }
     body.className = '';
-    var what = r.source === 'status-file' ? 'colormesh rollout' : 'seen from the weights';
-    body.appendChild(el('div', {}, [
-      el('strong', { text: r.from + ' \u2192 ' + r.to }),
-      ' · ' + r.state + (r.share != null ? ' · ' + r.to + ' has ' + r.share + ' % of their users' : '') + ' · ' + what +
-      ' · since ' + new Date(r.startedAt).toLocaleTimeString() + (r.reason ? ' · ' + r.reason : '')
-    ]));
+    var fromFile = r.source === 'status-file';
+    var parts = [el('strong', { text: r.from + ' \u2192 ' + r.to })];
+    if (fromFile) parts.push(' · ', el('span', { className: r.state === 'rolled-back' || r.state === 'stale' || r.state === 'conflict' ? 'bad' : '', 'data-rollout-state': r.state, text: r.state }));
+    if (r.share != null) parts.push(' · ' + r.to + ' has ' + r.share + ' % of their users');
+    parts.push(' · ' + (fromFile ? 'colormesh rollout, step ' + (r.step + 1) + ' of ' + r.steps.length : 'weights moved recently (seen from their history; no rollout status file)'));
+    parts.push(' · since ' + new Date(r.startedAt).toLocaleTimeString());
+    if (r.reason) parts.push(' · ' + r.reason);
+    body.appendChild(el('div', {}, parts));
     var steps = el('div', { className: 'steps', 'data-rollout-steps': '' });
     r.steps.forEach(function (s, i) {
       var cls = 'step' + (i < r.step ? ' done' : i === r.step ? ' current' : '');
@@ -253,7 +268,12 @@ export const PAGE_SCRIPT = String.raw`
     });
     send('/api/split', { weights: weights, version: state ? state.rules.version : undefined }, 'Weights written');
   });
-  $('reset').addEventListener('click', function () { dirty = false; if (state) renderSplit(); say('', ''); });
+  $('reset').addEventListener('click', function () {
+    dirty = false;
+    $('weight-inputs').textContent = '';
+    if (state) renderSplit();
+    say('', '');
+  });
 
   refresh();
 })();
