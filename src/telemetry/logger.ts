@@ -72,6 +72,10 @@ export function stdoutDestination(fd = 1): pino.DestinationStream {
     flushSync(): void {
       boom.flushSync();
     },
+    /** writes what is buffered, then closes the file descriptor (unless it is stdout or stderr) */
+    end(): void {
+      boom.end();
+    },
   };
   return stream as unknown as pino.DestinationStream;
 }
