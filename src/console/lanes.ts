@@ -124,10 +124,11 @@ function laneOrder(rules: RulesView, samples: readonly RateSample[]): string[] {
 
 function cellFor(service: ServiceView, color: string, m: Measured): LaneCell {
   const k = key(service.name, color);
+  const known = m.endpoints.get(k) ?? { total: 0, ejected: 0, unhealthy: 0 };
   const endpoints: EndpointFigures = {
-    healthy: m.endpoints.get(key(service.name, color, 'healthy')) ?? 0,
-    ejected: m.endpoints.get(key(service.name, color, 'ejected')) ?? 0,
-    unhealthy: m.endpoints.get(key(service.name, color, 'unhealthy')) ?? 0,
+    healthy: Math.max(0, known.total - known.ejected - known.unhealthy),
+    ejected: known.ejected,
+    unhealthy: known.unhealthy,
     configured: service.configured[color] ?? 0,
   };
   const rps = m.requests.get(k) ?? 0;
@@ -163,7 +164,8 @@ interface Measured {
   errors: Map<string, number>;
   via: Map<string, number>;
   buckets: Map<string, Map<number, number>>;
-  endpoints: Map<string, number>;
+  /** key(service, color) → endpoint figures (see measure) */
+  endpoints: Map<string, { total: number; ejected: number; unhealthy: number }>;
   mirrored: Map<string, number>;
   /** key(service, color) → serving pod's color → requests per second */
   servedBy: Map<string, Map<string, number>>;
@@ -182,14 +184,28 @@ function measure(samples: readonly RateSample[]): Measured {
     series.set(bound, (series.get(bound) ?? 0) + v);
     buckets.set(key(service, color), series);
   }
-  // Every sidecar reports every service's endpoints as it sees them; ejection is per sidecar, so the
-  // most any one sidecar reports is shown rather than a sum that would count one endpoint many times.
-  const endpoints = new Map<string, number>();
+  // Every sidecar reports every service's endpoints as it sees them, and ejection is each sidecar's own
+  // judgement: the cell shows the most endpoints any one sidecar knows, the most any one has ejected or
+  // sees not ready, and the rest as healthy, so the three always add up to the endpoints there are.
+  const perSidecar = new Map<string, { healthy: number; ejected: number; unhealthy: number }>();
   for (const s of samples) {
     if (s.name !== ENDPOINTS) continue;
-    const health = s.labels['health'] === 'healthy' || s.labels['health'] === 'ejected' ? s.labels['health'] : 'unhealthy';
-    const k = key(s.labels['service'] ?? '', s.labels['color'] ?? NONE, health);
-    endpoints.set(k, Math.max(endpoints.get(k) ?? 0, s.value));
+    const k = key(s.labels['instance'] ?? '', s.labels['service'] ?? '', s.labels['color'] ?? NONE);
+    const figures = perSidecar.get(k) ?? { healthy: 0, ejected: 0, unhealthy: 0 };
+    const health = s.labels['health'];
+    if (health === 'healthy') figures.healthy += s.value;
+    else if (health === 'ejected') figures.ejected += s.value;
+    else figures.unhealthy += s.value;
+    perSidecar.set(k, figures);
+  }
+  const endpoints = new Map<string, { total: number; ejected: number; unhealthy: number }>();
+  for (const [k, f] of perSidecar) {
+    const cellKey = key(...(k.split('\u0000').slice(1) as [string, string]));
+    const e = endpoints.get(cellKey) ?? { total: 0, ejected: 0, unhealthy: 0 };
+    e.total = Math.max(e.total, f.healthy + f.ejected + f.unhealthy);
+    e.ejected = Math.max(e.ejected, f.ejected);
+    e.unhealthy = Math.max(e.unhealthy, f.unhealthy);
+    endpoints.set(cellKey, e);
   }
   const servedBy = new Map<string, Map<string, number>>();
   const servedForOthers = new Map<string, number>();

@@ -54,7 +54,10 @@ export function scrapeSource(urls: readonly string[], windowMs = 5000, timeoutMs
     async sample(now) {
       const targets = await Promise.all(urls.map(async (url): Promise<TargetStatus> => {
         try {
-          const samples = parsePromText(await get(url, timeoutMs, 'text/plain;version=0.0.4')).filter((s) => WANTED.has(s.name));
+          const samples = parsePromText(await get(url, timeoutMs, 'text/plain;version=0.0.4'))
+            .filter((s) => WANTED.has(s.name))
+            // Endpoint gauges are compared sidecar by sidecar (lanes.ts), so they say which one reported them.
+            .map((s) => (s.name === 'colormesh_endpoints' ? { ...s, labels: { ...s.labels, instance: url } } : s));
           window.add(url, { at: Date.now(), samples: [...samples, ...servedSeries(samples)] });
           return { url, ok: true };
         } catch (err) {
@@ -79,7 +82,7 @@ export function promQueries(range: string): Array<{ name: string; query: string;
       name: SERVED,
       query: `sum by (service, color, pod_color) (rate(colormesh_requests_total{direction="inbound"}[${range}]) * on (instance) group_left (pod_color) colormesh_pod_info)`,
     },
-    { name: 'colormesh_endpoints', query: 'max by (service, color, health) (colormesh_endpoints)' },
+    { name: 'colormesh_endpoints', query: 'sum by (instance, service, color, health) (colormesh_endpoints)' },
     { name: 'colormesh_mirror_requests_total', query: `sum by (service, color) (rate(colormesh_mirror_requests_total[${range}]))` },
   ];
 }

@@ -33,7 +33,9 @@ const req = (direction: string, service: string, color: string, via: string, sta
 const bucket = (service: string, color: string, le: string, value: number): RateSample => ({
   name: 'colormesh_request_duration_seconds_bucket', labels: { direction: 'inbound', service, color, le }, value,
 });
-const endpoints = (service: string, color: string, health: string, value: number): RateSample => ({ name: 'colormesh_endpoints', labels: { service, color, health }, value });
+const endpoints = (instance: string, service: string, color: string, health: string, value: number): RateSample => ({
+  name: 'colormesh_endpoints', labels: { instance, service, color, health }, value,
+});
 const served = (service: string, color: string, pod_color: string, value: number): RateSample => ({ name: SERVED, labels: { service, color, pod_color }, value });
 
 describe('rulesView', () => {
@@ -86,9 +88,10 @@ describe('buildLaneMap', () => {
     served('frontend', 'green', NONE, 3),
     // histogram for base/blue: 99 % under 10 ms, all under 50 ms
     bucket('base', 'blue', '0.005', 5), bucket('base', 'blue', '0.01', 9.9), bucket('base', 'blue', '0.05', 10), bucket('base', 'blue', '+Inf', 10),
-    // two sidecars report base's endpoints; one has ejected the blue one
-    endpoints('base', 'blue', 'healthy', 1), endpoints('base', 'blue', 'healthy', 0), endpoints('base', 'blue', 'ejected', 1),
-    endpoints('base', 'green', 'healthy', 1), endpoints('base', 'green', 'healthy', 1),
+    // two sidecars report base's endpoints; b has ejected one of the two blue ones
+    endpoints('a', 'base', 'blue', 'healthy', 2), endpoints('b', 'base', 'blue', 'healthy', 1), endpoints('b', 'base', 'blue', 'ejected', 1),
+    endpoints('a', 'base', 'green', 'healthy', 1), endpoints('b', 'base', 'green', 'healthy', 1),
+    endpoints('a', 'base', NONE, 'unhealthy', 1),
   ];
   const map = buildLaneMap(view, samples);
   const cell = (service: string, lane: string) => {
@@ -106,7 +109,7 @@ describe('buildLaneMap', () => {
       assert.equal(c.rps, 10);
       assert.equal(c.errorRate, 0.1);
       assert.ok(c.p99Ms !== null && c.p99Ms > 9.9 && c.p99Ms <= 10, `p99 ${c.p99Ms}`);
-      assert.deepEqual(c.endpoints, { healthy: 1, ejected: 1, unhealthy: 0, configured: 1 });
+      assert.deepEqual(c.endpoints, { healthy: 1, ejected: 1, unhealthy: 0, configured: 1 }, 'healthy + ejected = the endpoints one sidecar knows');
     }],
     ['base', 'green', (c) => {
       assert.equal(c.rps, 2);
@@ -114,6 +117,7 @@ describe('buildLaneMap', () => {
       assert.equal(c.p99Ms, null, 'no histogram, no p99');
       assert.equal(c.endpoints.healthy, 1, 'the most one sidecar reports, not the sum');
     }],
+    ['base', NONE, (c) => assert.deepEqual(c.endpoints, { healthy: 0, ejected: 0, unhealthy: 1, configured: 1 })],
     ['base', 'red', (c) => {
       assert.equal(c.rps, 0);
       assert.equal(c.errorRate, null);
