@@ -80,7 +80,7 @@ export class EntryPoint {
     const ex = new Exchange(this.classifier.direction, this.state.rules, req, undefined, socket, head);
     socket.once('close', () => onExchangeClosed(ex));
     if (!this.classifier.acceptsConnect) return this.refuse(ex, { code: 'bad_request', message: 'CONNECT is served only by the outbound listener' });
-    const refusal = this.prepare(ex);
+    const refusal = this.classify(ex);
     if (refusal !== undefined) return this.refuse(ex, refusal);
     if (ex.rule !== undefined) {
       return this.refuse(ex, { code: 'bad_request', message: `CONNECT to mesh service ${ex.rule.name} cannot be routed by color; call it over plain HTTP` });
@@ -95,12 +95,17 @@ export class EntryPoint {
 
   /** classify → hop counter → route. */
   private prepare(ex: Exchange): Refusal | undefined {
+    return this.classify(ex) ?? (ex.rule !== undefined ? this.route(ex) : undefined);
+  }
+
+  /** The entry point's own first step, then the hop counter every sidecar-to-sidecar path checks. */
+  private classify(ex: Exchange): Refusal | undefined {
     const refusal = this.classifier.classify(this.state, ex);
     if (refusal !== undefined) return refusal;
     if (this.classifier.countsHops && hopsOf(ex.req) >= MAX_HOPS) {
       return { code: 'loop_detected', message: `the request has passed ${MAX_HOPS} sidecars: a routing loop` };
     }
-    return ex.rule !== undefined ? this.route(ex) : undefined;
+    return undefined;
   }
 
   /** The pure decision of SPEC 2 (shadow copies: their own color only, SPEC 8). */
