@@ -7,6 +7,9 @@ import { RulesConflictError, type RulesStore } from './rules-store.js';
 import type { Scraper } from './scrape.js';
 import { InvalidRulesError, writeSplit } from './write-split.js';
 
+/** SPEC 9: every step is sampled at least this many times before it can pass. */
+export const MIN_SAMPLES_PER_STEP = 4;
+
 export const EXIT = Object.freeze({ promoted: 0, rolledBack: 1, badInput: 2, conflict: 3, sigint: 130, sigterm: 143 });
 
 export interface RolloutIo {
@@ -30,12 +33,6 @@ export interface RolloutPlan {
   readonly thresholds: Thresholds;
   /** the store's version the plan was checked against; a different one before the first write is a conflict */
   readonly baseVersion: string;
-}
-
-/** Timings of the last rollback, for the measurements in docs/rollout.md. */
-export interface RollbackTiming {
-  /** from the failing judgement (or the signal) to the rollback written */
-  readonly judgedToWrittenMs: number;
 }
 
 export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<number> {
@@ -96,8 +93,9 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
       io.out(`${label} | failed: ${(err as Error).message}`);
       return rollBack((err as Error).message, EXIT.rolledBack, io.now());
     }
-    for (;;) {
-      await io.sleep(periodMs);
+    for (let sample = 1; ; sample++) {
+      // Samples at fixed offsets from the step's start, so slow scrapes do not stretch the period.
+      await io.sleep(Math.max(0, stepStart + sample * periodMs - io.now()));
       const interruptedBy = io.interrupted();
       if (interruptedBy !== undefined) return rollBack(`interrupted by ${interruptedBy}`, signalCode(interruptedBy), io.now());
       let now: Reading;
@@ -111,7 +109,9 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
       const elapsed = judgedAt - stepStart;
       const candidate = laneReport(base, now, lanes.to);
       const stable = laneReport(base, now, lanes.from);
-      const verdict = judgeSample(candidate, plan.thresholds, elapsed, plan.intervalMs);
+      let verdict = judgeSample(candidate, plan.thresholds, elapsed, plan.intervalMs);
+      // SPEC 9: at least 4 samples per step, even when a slow scrape has already used up the interval.
+      if (verdict.kind === 'passed' && sample < MIN_SAMPLES_PER_STEP) verdict = { kind: 'healthy' };
       const figures = `${label} t=${(elapsed / 1000).toFixed(1)}s | ${formatLane(lanes.to, candidate)} | ${formatLane(lanes.from, stable)}`;
       if (verdict.kind === 'failed') {
         io.out(`${figures} | failed: ${verdict.reason}`);
