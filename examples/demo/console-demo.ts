@@ -9,7 +9,7 @@ import type { Journey } from './report.js';
 /** Users are sticky (x-user-id), so a pool of them shows the split moving users, not requests. */
 const USERS = 500;
 const WORKERS = 4;
-/** pause between one worker's requests: about 40 requests per second in all */
+/** pause between one worker's requests: at most 40 requests per second in all */
 const PAUSE_MS = 100;
 const PREFERRED_PORT = 15030;
 
@@ -27,8 +27,11 @@ export async function startConsoleDemo(mesh: LoopbackMesh, pods: readonly Pod[],
   const port = (await isFree(PREFERRED_PORT)) ? PREFERRED_PORT : ((await freePorts(1))[0] as number);
   const metrics = pods.map((p) => `http://127.0.0.1:${p.ports.metrics}/metrics`).join(',');
   const child = mesh.spawn(process.execPath, [CLI, 'console', '--config', mesh.rulesPath, '--metrics', metrics, '--port', String(port), '--bind', '127.0.0.1'], {}, 'console');
+  // Ctrl-C reaches the console too (same process group); only an exit of its own is news.
+  let stopping = false;
+  process.once('SIGINT', () => (stopping = true));
   child.once('exit', (code, signal) => {
-    if (signal === null) console.error(`the console exited (code ${code}); the mesh keeps running`);
+    if (!stopping) console.error(`the console exited (${signal ?? `code ${code}`}); the mesh keeps running`);
   });
   await waitReady(port, '/healthz', Date.now() + 10_000);
 
@@ -44,7 +47,7 @@ export async function startConsoleDemo(mesh: LoopbackMesh, pods: readonly Pod[],
     }
   };
   for (let i = 0; i < WORKERS; i++) void worker();
-  console.log(`steady traffic: ${WORKERS} clients, ${USERS} sticky users, about ${Math.round((WORKERS * 1000) / PAUSE_MS)} requests/s`);
+  console.log(`steady traffic: ${WORKERS} clients, ${USERS} sticky users, up to ${Math.round((WORKERS * 1000) / PAUSE_MS)} requests/s`);
   console.log(`\n  release console: http://127.0.0.1:${port}/\n`);
   console.log('Move the weights or roll green back on the page; the rule file above changes and the sidecars follow.');
   console.log('Ctrl-C stops everything.\n');
