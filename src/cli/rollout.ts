@@ -6,6 +6,7 @@ import { ConfigMapRulesStore, FileRulesStore, parseConfigMapRef, type RulesStore
 import { metricsScraper, prometheusScraper, type Scraper } from '../release/scrape.js';
 import { readSplitWeights, SplitEditError } from '../release/split-edit.js';
 import { editSplitText, InvalidRulesError, sourceName, validateRulesText } from '../release/write-split.js';
+import { rolloutStatusPath, writeRolloutStatus, type RolloutState, type RolloutStatus } from '../console/rollout-status.js';
 import { parseFlags, UsageError, type FlagSpecs } from './flags.js';
 
 const FLAGS: FlagSpecs = {
@@ -89,7 +90,13 @@ async function rollout(argv: readonly string[], values: Record<string, string | 
   const lanes = resolveLanes(rules, fileWeights, values['to'], values['from']);
   editSplitText(current.text, rollbackWeights(lanes), source);
   const io = processIo();
-  if (abort) return abortRollout(store, lanes, io);
+  const status = store instanceof FileRulesStore ? statusWriter(store.path, lanes.from, lanes.to, steps, intervalMs) : undefined;
+  if (abort) {
+    const code = await abortRollout(store, lanes, io);
+    if (code === EXIT.promoted) await status?.({ step: -1, state: 'aborted' });
+    return code;
+  }
+  if (status !== undefined) io.progress = (update) => void status(update);
   for (const share of steps) editSplitText(current.text, weightsAt(lanes, share), source);
   const scraper = scraperFrom(values, [lanes.to, lanes.from]);
 
@@ -102,6 +109,21 @@ async function rollout(argv: readonly string[], values: Record<string, string | 
     `judged on ${scraper.describe()}: 5xx <= ${thresholds.maxErrorRatePct}%` +
     `${thresholds.maxP99Ms === undefined ? '' : `, p99 < ${thresholds.maxP99Ms} ms`}, at least ${thresholds.minRequests} requests`);
   return runRollout({ store, scraper, lanes, steps, intervalMs, thresholds, baseVersion: current.version }, io);
+}
+
+/**
+ * The rollout status file the release console reads (docs/console.md): `F.rollout.json` beside a rule file F.
+ * Best effort: a status that cannot be written never stops or changes a rollout.
+ */
+function statusWriter(rulesPath: string, from: string, to: string, steps: number[], intervalMs: number): (update: { step: number; state: RolloutState; reason?: string }) => Promise<void> {
+  const startedAt = new Date().toISOString();
+  let chain = Promise.resolve();
+  return (update) => {
+    const status: RolloutStatus = { from, to, steps, intervalMs, startedAt, updatedAt: new Date().toISOString(), pid: process.pid, ...update };
+    // In order, one at a time: the last state written is the last state reported.
+    chain = chain.then(() => writeRolloutStatus(rolloutStatusPath(rulesPath), status)).catch(() => undefined);
+    return chain;
+  };
 }
 
 /** --configmap (flag or env) selects the ConfigMap, unless --config was given on the command line itself. */

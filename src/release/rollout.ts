@@ -22,6 +22,15 @@ export interface RolloutIo {
   sleep(ms: number): Promise<void>;
   /** the signal that interrupted the rollout, if any */
   interrupted(): NodeJS.Signals | undefined;
+  /** told at each step and at the end (for the console's rollout status file); errors are the caller's to swallow */
+  progress?(update: RolloutProgress): void;
+}
+
+export interface RolloutProgress {
+  /** index into the steps of the step running now (or the last one that ran); -1 before the first */
+  readonly step: number;
+  readonly state: 'running' | 'promoted' | 'rolled-back' | 'conflict';
+  readonly reason?: string;
 }
 
 export interface RolloutPlan {
@@ -39,6 +48,8 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
   const { lanes, steps } = plan;
   const periodMs = samplePeriodMs(plan.intervalMs);
   let version = plan.baseVersion;
+  let step = -1;
+  const report = (state: RolloutProgress['state'], reason?: string): void => io.progress?.({ step, state, ...(reason !== undefined ? { reason } : {}) });
 
   const write = async (weights: Record<string, number>): Promise<{ ok: true; rulesVersion: string } | { ok: false; code: number }> => {
     try {
@@ -48,6 +59,7 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
     } catch (err) {
       if (err instanceof RulesConflictError) {
         io.err(`conflict: ${err.message}; the rollout stops here and writes nothing more`);
+        report('conflict', err.message);
         return { ok: false, code: EXIT.conflict };
       }
       if (err instanceof InvalidRulesError) {
@@ -67,6 +79,7 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
       return result.code === EXIT.conflict ? EXIT.conflict : EXIT.rolledBack;
     }
     io.err(`rolled back (${why}): ${lanes.to} 0%, ${lanes.from} ${lanes.sum}; rules ${result.rulesVersion}; written ${io.now() - judgedAt} ms after the decision`);
+    report('rolled-back', why);
     return code;
   };
 
@@ -78,6 +91,8 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
     const signal = io.interrupted();
     if (signal !== undefined) return rollBack(`interrupted by ${signal}`, signalCode(signal), io.now());
     const weights = weightsAt(lanes, share);
+    step = i;
+    report('running');
     const written = await write(weights);
     if (!written.ok) {
       // A step that could not be written: nothing of ours is half-done beyond the previous step; undo it.
@@ -126,6 +141,7 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
     }
   }
   io.err(`promoted: ${lanes.to} has ${lanes.sum} (100% of what ${lanes.from} and ${lanes.to} shared)`);
+  report('promoted');
   return EXIT.promoted;
 }
 

@@ -44,6 +44,9 @@ describe('colormesh rollout on a loopback mesh', () => {
     assert.ok(lines.length >= 8, result.stdout); // at least 4 samples per step
     for (const line of lines) assert.match(line, /^step [12]\/2 green (50|100)% .*\| (ok|waiting)$/);
     assert.equal(lines.filter((l) => l.endsWith('| ok')).length, 2);
+    // The release console learns of the rollout from the status file beside the rules (docs/console.md).
+    const status = JSON.parse(readFileSync(`${mesh.rulesPath}.rollout.json`, 'utf8')) as { state: string; step: number; steps: number[]; from: string; to: string };
+    assert.deepEqual({ state: status.state, step: status.step, steps: status.steps, from: status.from, to: status.to }, { state: 'promoted', step: 1, steps: [50, 100], from: 'blue', to: 'green' });
     assert.match(lines[0] as string, /green \d+ req \d+\.\d% 5xx p99 ([\d.]+ms|-) \| blue \d+ req/);
   });
 
@@ -58,6 +61,7 @@ describe('colormesh rollout on a loopback mesh', () => {
     assert.equal(result.code, 1, result.stderr + result.stdout);
     assert.match(result.stdout.trim().split('\n').at(-1) as string, /^step 1\/4 green 10% .*\| failed: 5xx .*% > 1\.0% .*5xx at (frontend|web)/);
     assert.match(result.stderr, /rolled back \(5xx/);
+    assert.match(readFileSync(`${mesh.rulesPath}.rollout.json`, 'utf8'), /"state": "rolled-back"/);
     assert.match(readFileSync(mesh.rulesPath, 'utf8'), /weights: {3}\{ blue: 100, green: 0 \}/);
     // The rollback is the last write: every green request sent more than a second later would be a sidecar still on old weights.
     const writtenAt = statSync(mesh.rulesPath).mtimeMs;
