@@ -28,6 +28,8 @@ const warmupCount = Math.round(rate * warmupS);
 const corrected = new Float64Array(total);
 const service = new Float64Array(total);
 const lateness = new Float64Array(total);
+/** 1 once a request has its latency recorded (answered, or failed on a closed connection) */
+const recorded = new Uint8Array(total);
 let completed = 0;
 let non2xx = 0;
 let errors = 0;
@@ -82,6 +84,7 @@ function finish(conn, ok) {
   if (i >= warmupCount) {
     corrected[i] = (end - intendedNs(i)) / 1000;
     service[i] = (end - conn.sentAt) / 1000;
+    recorded[i] = 1;
   }
   if (ok) completed++;
   if (!conn.socket.destroyed) {
@@ -128,8 +131,12 @@ let deadlineNs = 0;
 function finishRun() {
   done = true;
   const measured = Math.max(0, Math.min(next, total) - warmupCount);
-  // requests never answered by the deadline count as errors with their latency so far
+  // requests never answered by the deadline count as errors with their latency so far (not as 0)
   const unanswered = total - completed - errors;
+  const end = nowNs();
+  for (let i = warmupCount; i < next; i++) {
+    if (recorded[i] === 0) corrected[i] = service[i] = (end - intendedNs(i)) / 1000;
+  }
   const result = {
     rate, durationS, warmupS, connections,
     sent: measured,

@@ -3,7 +3,8 @@
 // from minute to minute, so one run of each says little; the median of per-round differences does.
 import { PATHS } from './paths.mjs';
 import { probe, runConstantRate } from './measure.mjs';
-import { setRealtime, stop } from './procs.mjs';
+import { runWrk } from './wrk.mjs';
+import { setRealtime, stop, LOAD_CPU } from './procs.mjs';
 import { summarizeRounds } from './stats.mjs';
 
 export const ROUND_PATHS = ['direct', 'colormesh-2hop'];
@@ -20,14 +21,20 @@ export async function runRounds(ctx, opts, log) {
       started.push({ id, ...s });
     }
     const pids = [...new Set([...started.flatMap((s) => s.measured.map((p) => p.pid)), ctx.upstream.pid])];
+    // Fresh sidecars are slower than the rate until their JIT has warmed, and the backlog they build
+    // takes seconds to drain (a first round of 1-2 s p50 otherwise): a burst of wrk, then one
+    // constant-rate run that is not counted.
+    for (const s of started) {
+      await runWrk(LOAD_CPU, { url: `http://127.0.0.1:${s.port}/`, headers: s.headers, connections: opts.wrkConnections, durationS: opts.warmupS });
+      await runConstantRate({ port: s.port, headers: s.headers, rate: opts.rate, durationS: 1, warmupS: 2, connections: 8 });
+    }
     const runs = started.map(() => []);
     if (opts.realtime) await setRealtime(pids, true);
     try {
       for (let round = 0; round < opts.rounds; round++) {
         for (let i = 0; i < started.length; i++) {
           const s = started[i];
-          // the first round warms each path up longer (JIT, pools); later ones only re-open connections
-          const result = await runConstantRate({ port: s.port, headers: s.headers, rate: opts.rate, durationS: opts.roundDurationS, warmupS: round === 0 ? 2 : 0.5, connections: 8, realtime: opts.realtime });
+          const result = await runConstantRate({ port: s.port, headers: s.headers, rate: opts.rate, durationS: opts.roundDurationS, warmupS: 0.5, connections: 8, realtime: opts.realtime });
           runs[i].push(result.latencyUs);
         }
         log(`  round ${round + 1}/${opts.rounds}: ${started.map((s, i) => `${s.id} p50 ${(runs[i][round].p50 / 1000).toFixed(3)} p99 ${(runs[i][round].p99 / 1000).toFixed(3)} ms`).join(', ')}`);
