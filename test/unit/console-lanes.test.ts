@@ -186,3 +186,31 @@ describe('buildState', () => {
     assert.deepEqual([state.lanes, state.services, state.split, state.rules.error], [[], [], null, 'x:1:1: bad']);
   });
 });
+
+describe('mirroring (SPEC 8)', () => {
+  const text = `version: 1
+colors: [blue, green]
+services:
+  base:
+    mirror: { color: green, percent: 25 }
+    endpoints: [{ address: "127.0.0.1:9001", color: blue }, { address: "127.0.0.1:9002", color: green }]
+  other:
+    mirror: { color: green }
+    endpoints: [{ address: "127.0.0.1:9003" }]
+`;
+  // `mirror` arrives with the shadow-traffic issue; until the schema has it the rule file is invalid.
+  let view: ReturnType<typeof rulesView> | undefined;
+  try {
+    view = rulesView(text, 'rules.yaml');
+  } catch {
+    view = undefined;
+  }
+  test('each service\'s mirror color and percent (default 100) reach its row', { skip: view === undefined ? 'the schema has no services.X.mirror yet' : false }, () => {
+    const map = buildLaneMap(view as ReturnType<typeof rulesView>, [
+      { name: 'colormesh_mirror_requests_total', labels: { service: 'base', color: 'green', result: 'ok' }, value: 3 },
+      { name: 'colormesh_mirror_requests_total', labels: { service: 'base', color: 'green', result: 'error' }, value: 1 },
+    ]);
+    assert.deepEqual(map.services.map((s) => [s.name, s.mirror]), [['base', { color: 'green', percent: 25 }], ['other', { color: 'green', percent: 100 }]]);
+    assert.equal(map.services[0]?.cells.find((c) => c.color === 'green')?.mirroredRps, 4);
+  });
+});
