@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { RolloutMesh, type Sent } from '../support/rollout-mesh.js';
 import { deadPort } from '../support/mesh.js';
 import { parsePromText } from '../../src/release/prom-text.js';
+import { FileRulesStore } from '../../src/release/rules-store.js';
+import { writeSplit } from '../../src/release/write-split.js';
 
 const FAST = ['--interval', '1s', '--min-requests', '5'];
 
@@ -130,6 +132,25 @@ describe('colormesh rollout on a loopback mesh', () => {
     const text = readFileSync(mesh.rulesPath, 'utf8');
     assert.ok(text.endsWith('# an operator was here\n'));
     assert.match(text, /\{ blue: 50, green: 50 \}/, 'step 1 stays as it was when the conflict was found');
+  });
+
+  test('every sidecar has a rule-file write in force well within a second (measured)', async () => {
+    reset();
+    const store = new FileRulesStore(mesh.rulesPath);
+    const timings: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const written = await writeSplit(store, { blue: 100 - i * 5 - 5, green: i * 5 + 5 });
+      const t0 = Date.now();
+      const deadline = t0 + 5000;
+      while ((await mesh.configHashes()).some((h) => h !== written.rulesVersion)) {
+        assert.ok(Date.now() < deadline, 'the sidecars did not take the new rules within 5 s');
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      timings.push(Date.now() - t0);
+    }
+    timings.sort((a, b) => a - b);
+    process.stdout.write(`# file write → all 3 sidecars on the new rules: median ${timings[5]} ms, max ${timings[9]} ms (${timings.join(', ')})\n`);
+    assert.ok((timings[9] as number) < 1000);
   });
 
   test('--abort sets the candidate to 0 at once', async () => {

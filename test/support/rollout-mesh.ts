@@ -103,6 +103,14 @@ export class RolloutMesh {
     for (const s of this.sidecars) await waitFor200(s.ports.metrics, '/healthz/ready', deadline);
   }
 
+  /** The rules hash each sidecar has in force, from its admin /config. */
+  async configHashes(): Promise<string[]> {
+    return Promise.all(this.sidecars.map(async (s) => {
+      const response = await fetch(`http://127.0.0.1:${s.ports.admin}/config`);
+      return ((await response.json()) as { hash?: string }).hash ?? '';
+    }));
+  }
+
   /** Starts steady traffic from 500 sticky users to the frontend's sidecar. */
   startTraffic(): void {
     this.stopTraffic = false;
