@@ -21,8 +21,15 @@ describe('issue 10: headers, upgrades and request forms', () => {
   const listeners = (): Array<[string, number]> => [['outbound', run.ports.outbound], ['inbound', run.ports.inbound], ['gateway', gw.ports.inbound]];
 
   async function healthy(): Promise<void> {
-    if (!run?.alive()) run = await startRun({ rules: rulesText(), appPort: app.port, service: 'svc' });
-    if (!gw?.alive()) gw = await startGateway({ rules: rulesText(), service: 'svc' });
+    // A dead process is reaped (its temporary directory removed) before its replacement starts.
+    if (!run?.alive()) {
+      await run?.kill();
+      run = await startRun({ rules: rulesText(), appPort: app.port, service: 'svc' });
+    }
+    if (!gw?.alive()) {
+      await gw?.kill();
+      gw = await startGateway({ rules: rulesText(), service: 'svc' });
+    }
   }
 
   before(async () => {
@@ -54,8 +61,14 @@ describe('issue 10: headers, upgrades and request forms', () => {
       // Trailer last: it may kill a process today (10.1); each case gets a live one.
       for (const [what, extra] of [['', ''], [' with Trailer', 'Trailer: x-checksum\r\n']]) {
         for (const name of ['outbound', 'inbound', 'gateway']) {
-          if (!hopRun?.alive()) hopRun = await startRun({ rules: hopRules, appPort: upstream.port, service: 'hop' });
-          if (!hopGw?.alive()) hopGw = await startGateway({ rules: hopRules, service: 'hop' });
+          if (!hopRun?.alive()) {
+            await hopRun?.kill();
+            hopRun = await startRun({ rules: hopRules, appPort: upstream.port, service: 'hop' });
+          }
+          if (!hopGw?.alive()) {
+            await hopGw?.kill();
+            hopGw = await startGateway({ rules: hopRules, service: 'hop' });
+          }
           const port = name === 'outbound' ? hopRun.ports.outbound : name === 'inbound' ? hopRun.ports.inbound : hopGw.ports.inbound;
           const seen = upstream.heads.length;
           const reply = await raw(port, `GET /hop HTTP/1.1\r\nHost: hop\r\n${HOP_HEADERS}${extra}\r\n`, { done: responseComplete });
