@@ -1,13 +1,14 @@
 // The outbound side's first step: where a call from the local app is going (absolute-form from
 // HTTP_PROXY clients, or Host when transparently redirected), which service that is, and its color.
-import { findService } from '../core/host.js';
 import type { Exchange } from '../pipeline/exchange.js';
 import { hostLineCount } from '../pipeline/headers.js';
 import { resolveOutboundColor } from '../pipeline/color.js';
 import type { Classifier, Refusal } from '../pipeline/pipeline.js';
 import type { MeshState } from '../pipeline/state.js';
+import { lookupService } from '../pipeline/service-lookup.js';
 import { readTarget, splitConnectAuthority } from '../pipeline/target.js';
 import type { Authority } from '../core/host.js';
+import type { ServiceRule } from '../core/types.js';
 
 export const outboundClassifier: Classifier = {
   direction: 'outbound',
@@ -18,17 +19,21 @@ export const outboundClassifier: Classifier = {
     const req = ex.req;
     if (hostLineCount(req) > 1) return { code: 'bad_request', message: 'more than one Host header' };
     let authority: Authority;
+    let rule: ServiceRule | undefined;
     if (req.method === 'CONNECT') {
       const parsed = splitConnectAuthority(req.url ?? '');
       if (parsed === undefined) return { code: 'bad_request', message: `bad CONNECT target "${(req.url ?? '').slice(0, 64)}"` };
       authority = parsed;
+      rule = lookupService(ex.rules, req.url ?? '', state.pod.namespace)?.rule;
     } else {
       const target = readTarget(req);
       if (!target.ok) return { code: 'bad_request', message: target.message };
-      authority = target.authority;
+      const resolved = lookupService(ex.rules, target.host, state.pod.namespace);
+      if (resolved === undefined) return { code: 'bad_request', message: `bad authority "${target.host.slice(0, 64)}"` };
+      authority = resolved.authority;
+      rule = resolved.rule;
     }
     resolveOutboundColor(state, ex);
-    const rule = findService(ex.rules, authority, state.pod.namespace);
     if (rule !== undefined) {
       ex.rule = rule;
       ex.service = rule.name;

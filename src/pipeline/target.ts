@@ -3,7 +3,8 @@
 import type { IncomingMessage } from 'node:http';
 import { parseAuthority, type Authority } from '../core/host.js';
 
-export type TargetResult = { ok: true; authority: Authority } | { ok: false; message: string };
+/** `host`: the authority as written (no userinfo), for a lookup that parses it once per rules snapshot. */
+export type TargetResult = { ok: true; host: string } | { ok: false; message: string };
 
 /**
  * Reads the target and, for absolute-form, rewrites `req.url` to origin-form and `Host` to the
@@ -21,15 +22,14 @@ export function readTarget(req: IncomingMessage): TargetResult {
     const hostPart = pathStart === -1 ? url.slice(7) : url.slice(7, pathStart);
     // Credentials in the URL are for the origin's own auth scheme, never part of the Host (RFC 9110 §4.2.4).
     const hostOnly = stripUserInfo(hostPart);
-    const authority = parseAuthority(hostOnly);
-    if (authority === undefined) return { ok: false, message: `bad authority in "${url.slice(0, 64)}"` };
+    if (hostOnly === '') return { ok: false, message: `bad authority in "${url.slice(0, 64)}"` };
     req.url = pathStart === -1 ? '/' : url.slice(pathStart);
     req.headers.host = hostOnly;
-    return { ok: true, authority };
+    return { ok: true, host: hostOnly };
   }
-  const authority = parseAuthority(req.headers.host);
-  if (authority === undefined) return { ok: false, message: 'missing or invalid Host header' };
-  return { ok: true, authority };
+  const host = req.headers.host;
+  if (host === undefined || host === '') return { ok: false, message: 'missing or invalid Host header' };
+  return { ok: true, host };
 }
 
 function stripUserInfo(hostPart: string): string {
