@@ -1,8 +1,9 @@
 // Prometheus metrics on a registry of our own, fed only by the proxy's diagnostics_channel events.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptEvent, EjectionEvent, EndpointsEvent, MirrorEvent, HopEvent, InvalidColorEvent, ReloadEvent, UpstreamErrorKind, ErrorCode } from '../events.js';
 import { hopTelemetry } from './hop-state.js';
-import { BoundedLabel, NONE_LABEL, statusClass } from './label-values.js';
+import { BoundedLabel, NONE_LABEL } from './label-values.js';
+import { HopSeries } from './hop-series.js';
 import { subscribeChannels } from './subscriptions.js';
 
 /** A sidecar adds well under a millisecond on a good day and gives up at the service timeout (15 s default). */
@@ -45,19 +46,16 @@ export function startMetrics(opts: MetricsOptions = {}): Metrics {
   // Outbound hops name the host the app asked for; under outboundPolicy: allow that is any host.
   const services = new BoundedLabel(opts.maxLabelValues);
 
-  const requests = new Counter({
-    name: 'colormesh_requests_total',
-    help: 'Proxied requests, by the side of the sidecar, target service, request color, route taken and status class.',
-    labelNames: ['direction', 'service', 'color', 'via', 'status_class'] as const,
-    registers,
-  });
-  const duration = new Histogram({
-    name: 'colormesh_request_duration_seconds',
-    help: 'Time from a request arriving at the sidecar until its response closed.',
-    labelNames: ['direction', 'service', 'color'] as const,
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
+  // The per-request series: bound once per (direction, service, color), formatted at scrape.
+  const hops = new HopSeries(DURATION_BUCKETS);
+  registry.registerMetric(hops.requestsCollector(
+    'colormesh_requests_total',
+    'Proxied requests, by the side of the sidecar, target service, request color, route taken and status class.',
+  ) as never);
+  registry.registerMetric(hops.durationCollector(
+    'colormesh_request_duration_seconds',
+    'Time from a request arriving at the sidecar until its response closed.',
+  ) as never);
   const retries = new Counter({
     name: 'colormesh_upstream_retries_total',
     help: 'Extra upstream attempts made after a failed one.',
@@ -140,32 +138,12 @@ export function startMetrics(opts: MetricsOptions = {}): Metrics {
   // Series of each service's last endpoint report, so that colors which disappeared drop to nothing.
   const endpointSeries = new Map<string, Array<{ service: string; color: string; health: string }>>();
 
-  // prom-client hashes a label object on every inc/observe; the labelled children are looked up
-  // here by one string key instead. Label values are bounded, so these maps are too.
-  const requestChildren = new Map<string, Counter.Internal>();
-  const durationChildren = new Map<string, Histogram.Internal<string>>();
-
   const onHopEnd = (message: unknown): void => {
     const hop = message as HopEvent;
     const direction = hop.direction;
     const service = services.value(hop.service);
     const color = colors.value(hop.color);
-    const via = hop.via ?? 'none';
-    const status_class = statusClass(hop.status);
-    const seriesKey = `${direction}\u0000${service}\u0000${color}`;
-    const requestKey = `${seriesKey}\u0000${via}\u0000${status_class}`;
-    let counter = requestChildren.get(requestKey);
-    if (counter === undefined) {
-      counter = requests.labels({ direction, service, color, via, status_class });
-      requestChildren.set(requestKey, counter);
-    }
-    counter.inc();
-    let histogram = durationChildren.get(seriesKey);
-    if (histogram === undefined) {
-      histogram = duration.labels({ direction, service, color });
-      durationChildren.set(seriesKey, histogram);
-    }
-    histogram.observe(hop.durationMs / 1000);
+    hops.record(direction, service, color, hop.via ?? 'none', hop.status, hop.durationMs / 1000);
     if (hop.errorCode === 'no_endpoint') noEndpoint.inc({ service, color });
     if (direction !== 'outbound' && INGRESS_SOURCES.has(hop.colorSource)) {
       ingressAssignments.inc({ source: hop.colorSource, color });
