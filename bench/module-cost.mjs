@@ -20,7 +20,9 @@ const TRACKER = fileURLToPath(new URL('./lib/loaded-packages.mjs', import.meta.u
 
 /** What a sidecar may load, top-level packages as colormesh imports them, then colormesh itself. */
 export const MODULES = [
-  'undici', 'http-proxy', 'pino', 'prom-client',
+  // undici has no exports map: its Pool alone is a deep import that leaves fetch, WebSocket, the
+  // cache and the mocks unloaded (not public API, so pinned versions only)
+  'undici', 'undici/lib/dispatcher/pool.js', 'http-proxy', 'pino', 'prom-client',
   '@opentelemetry/api', '@opentelemetry/core', '@opentelemetry/resources', '@opentelemetry/semantic-conventions',
   '@opentelemetry/sdk-trace-base', '@opentelemetry/exporter-trace-otlp-http', '@opentelemetry/sdk-node',
   '@kubernetes/client-node', 'js-yaml', 'yaml', '@sinclair/typebox', '@sinclair/typebox/compiler', 'lru-cache',
