@@ -1,7 +1,7 @@
 // The command-line flags that `colormesh inject` and `colormesh webhook` share, turned into InjectOptions.
-import { UsageError, type FlagSpecs } from '../cli/flags.js';
-import { defaultImage } from './default-image.js';
-import { SIDECAR_MODES, checkLabelKey, defaultOptions, type InjectOptions, type SidecarMode } from './options.js';
+import { UsageError, type FlagSpecs } from './flags.js';
+import { defaultImage } from '../inject/default-image.js';
+import { SIDECAR_MODES, checkLabelKey, defaultOptions, type InjectOptions, type SidecarMode } from '../inject/options.js';
 
 export const INJECT_FLAGS: FlagSpecs = {
   image: { env: 'COLORMESH_INJECT_IMAGE' },

@@ -2,7 +2,7 @@
 // `linkerd inject`), YAML to stdout, one summary line per object to stderr.
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { INJECT_FLAGS, INJECT_FLAGS_HELP, injectOptionsFromFlags } from '../inject/flag-options.js';
+import { INJECT_FLAGS, INJECT_FLAGS_HELP, injectOptionsFromFlags } from './inject-flags.js';
 import { formatManifests, injectDocuments, parseManifests } from '../inject/manifests.js';
 import { UsageError, parseFlags } from './flags.js';
 

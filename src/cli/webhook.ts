@@ -1,5 +1,5 @@
 // `colormesh webhook`: the HTTPS mutating admission webhook that injects the sidecar into new pods.
-import { INJECT_FLAGS, INJECT_FLAGS_HELP, injectOptionsFromFlags } from '../inject/flag-options.js';
+import { INJECT_FLAGS, INJECT_FLAGS_HELP, injectOptionsFromFlags } from './inject-flags.js';
 import { createLogger } from '../telemetry/logger.js';
 import { startWebhook } from '../webhook/server.js';
 import { intFlag, logLevelFlag, parseFlags, portFlag, type FlagSpecs } from './flags.js';
