@@ -118,7 +118,7 @@ export class ConsoleMonitor {
       refreshMs: this.opts.refreshMs,
       rulesSource: this.opts.store.describe(),
       rules: this.view,
-      rulesVersion: this.version,
+      storeVersion: this.version,
       rulesError: this.rulesError,
       metricsSource: this.opts.metrics.describe(),
       samples: this.samples,

@@ -1,20 +1,19 @@
 // The console's HTTP server. Endpoints:
 //   GET  /               the page (self-contained HTML)
 //   GET  /api/state      the lane map, split, rollout and sources as JSON (ConsoleState)
-//   POST /api/split      {"weights": {"blue": 90, "green": 10}[, "version": V]} → 200 {version, …} | 400 | 409
+//   POST /api/split      {"weights": {"blue": 90, "green": 10}[, "version": V]} → 200 {version, …} | 400 | 409 (writes.ts)
 //   POST /api/rollback   {"color": "green"[, "version": V]} → the candidate's weight goes to the stable color
 //   GET  /healthz        200 "ok"
 // Every request must name the console in Host; writes also need JSON and a same-origin Origin (guard.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RulesConflictError, type RulesStore } from '../release/rules-store.js';
-import { readSplitWeights } from '../release/split-edit.js';
-import { InvalidRulesError, writeSplit } from '../release/write-split.js';
+import { InvalidRulesError } from '../release/write-split.js';
 import { checkHost, checkWrite, type GuardOptions } from './guard.js';
-import { rollbackWeights } from './lanes.js';
 import type { ConsoleMonitor } from './monitor.js';
 import { PAGE_CSP, PAGE_HTML } from './page.js';
-import { parseRollbackBody, parseSplitBody, RequestError } from './requests.js';
+import { RequestError } from './requests.js';
+import { applyRollback, applySplit } from './writes.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -71,29 +70,9 @@ function readBody(req: http.IncomingMessage): Promise<string> {
 async function handleWrite(req: http.IncomingMessage, res: http.ServerResponse, opts: ConsoleServerOptions, kind: 'split' | 'rollback'): Promise<void> {
   try {
     const body = await readBody(req);
-    let weights: Record<string, number>;
-    let version: string | undefined;
-    const store = opts.store;
-    if (kind === 'split') {
-      ({ weights, version } = parseSplitBody(body));
-    } else {
-      // The rollback is computed from the rules as they are now, and written only if they still are.
-      const parsed = parseRollbackBody(body);
-      const current = await store.read();
-      if (parsed.version !== undefined && parsed.version !== current.version) {
-        throw new RulesConflictError(`${store.describe()} was changed by someone else (expected version ${parsed.version}, found ${current.version}); not overwritten`);
-      }
-      version = current.version;
-      try {
-        weights = rollbackWeights(readSplitWeights(current.text), parsed.color);
-      } catch (err) {
-        throw new RequestError(400, 'not_a_candidate', (err as Error).message);
-      }
-    }
-    // With a version (the one the page showed), a rule file changed since is a conflict, never overwritten.
-    const written = await writeSplit(store, weights, version === undefined ? {} : { expectedVersion: version });
+    const written = kind === 'split' ? await applySplit(opts.store, body) : await applyRollback(opts.store, body);
     await opts.monitor.refreshRules();
-    sendJson(res, 200, { version: written.version, rulesVersion: written.rulesVersion, weights: written.weights, changed: written.changed });
+    sendJson(res, 200, written);
   } catch (err) {
     if (err instanceof RequestError) return sendError(res, err.status, err.code, err.message);
     if (err instanceof InvalidRulesError) return sendError(res, 400, 'invalid_rules', err.message);

@@ -27,10 +27,10 @@ export interface ConsoleState {
   rules: {
     /** e.g. "file /etc/colormesh/rules.yaml" */
     source: string;
-    /** the store's version (content hash of a file, resourceVersion of a ConfigMap); what POST /api/split answers */
+    /** the rules version: their hash, as the sidecars report it (colormesh_config_info{hash}) and POST /api/split answers it */
     version: string | null;
-    /** the rules' content hash, as the sidecars report it (colormesh_config_info{hash}) */
-    hash: string | null;
+    /** the store's own version (content hash of a file, resourceVersion of a ConfigMap) */
+    storeVersion: string | null;
     /** why the rules could not be read or are not valid; the last good ones are still shown */
     error: string | null;
   };
@@ -48,7 +48,7 @@ export interface StateInput {
   rulesSource: string;
   /** the last valid rules read, if any */
   rules: RulesView | undefined;
-  rulesVersion: string | undefined;
+  storeVersion: string | undefined;
   rulesError: string | undefined;
   metricsSource: string;
   samples: readonly RateSample[];
@@ -69,8 +69,8 @@ export function buildState(input: StateInput): ConsoleState {
     refreshMs: input.refreshMs,
     rules: {
       source: input.rulesSource,
-      version: input.rulesVersion ?? null,
-      hash: rules?.hash ?? null,
+      version: rules?.hash ?? null,
+      storeVersion: input.storeVersion ?? null,
       error: input.rulesError ?? null,
     },
     metrics: { source: input.metricsSource, targets: [...input.targets] },

@@ -58,16 +58,27 @@ describe('colormesh console API', { timeout: 120_000 }, () => {
     assert.match(page.text, /id="lanemap"/);
   });
 
-  test('POST /api/split writes the weights and nothing else; answers the new version', async () => {
+  test('POST /api/split writes the weights and nothing else; answers the new rules version, which the sidecars then report', async () => {
     const before = await state();
-    const r = await post('/api/split', { weights: { blue: 90, green: 10 } });
+    const r = await post('/api/split', { weights: { blue: 90, green: 10 }, version: before.rules.version });
     assert.equal(r.status, 200, r.text);
-    assert.equal(typeof r.json.version, 'string');
+    assert.match(r.json.version, /^[0-9a-f]{12}$/);
     assert.notEqual(r.json.version, before.rules.version);
+    assert.equal(r.json.changed, true);
+    assert.deepEqual(r.json.weights, { blue: 90, green: 10 });
     assert.equal(rules(), rulesWithWeights(mesh.initialRules, { blue: 90, green: 10 }));
     const after = await state();
     assert.equal(after.rules.version, r.json.version, 'the state shows the write at once');
     assert.deepEqual(after.split.weights, { blue: 90, green: 10 });
+    for (const port of mesh.metricsPorts) {
+      await until('the sidecar to load the new rules', async () => (await request(port, { path: '/metrics' })).text.includes(`colormesh_config_info{hash="${r.json.version}"`), 10_000);
+    }
+  });
+
+  test('the same weights again: 200, nothing written', async () => {
+    const r = await post('/api/split', { weights: { blue: 90 } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.changed, false);
   });
 
   const refusals: Array<[string, () => Promise<Reply>, number, string]> = [

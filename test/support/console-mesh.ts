@@ -43,6 +43,8 @@ export interface ConsoleMesh {
   consoleUrl: string;
   consolePort: number;
   console: Proc;
+  /** the sidecars' metrics ports (frontend, base-service blue, base-service untagged) */
+  metricsPorts: number[];
   /** requests sent and how many did not answer 200 */
   traffic: { sent: number; non200: number };
   close(): Promise<void>;
@@ -158,7 +160,8 @@ export async function startConsoleMesh(maxSeconds = 180): Promise<ConsoleMesh> {
       }
     };
     for (let w = 0; w < 4; w++) void worker(w);
-    return { dir, rulesFile, initialRules, consoleUrl, consolePort: Number(new URL(consoleUrl).port), console: consoleProc, traffic, close: async () => {
+    return { dir, rulesFile, initialRules, consoleUrl, consolePort: Number(new URL(consoleUrl).port), console: consoleProc, traffic,
+      metricsPorts: sidecars.map((s) => s.metrics), close: async () => {
       agent.destroy();
       await close();
     } };

@@ -5,6 +5,7 @@ import { buildLaneMap, NONE, rollbackWeights, SERVED, splitRoles, type RateSampl
 import { RateWindow, ratesBetween } from '../../src/console/rates.js';
 import { rulesView } from '../../src/console/rules-view.js';
 import { buildState } from '../../src/console/state.js';
+import { rulesHash } from '../../src/console/writes.js';
 
 const RULES = `version: 1
 colors: [blue, green, red]
@@ -40,6 +41,7 @@ const served = (service: string, color: string, pod_color: string, value: number
 
 describe('rulesView', () => {
   const view = rulesView(RULES, 'rules.yaml');
+  test('its hash is the one the console answers writes with (writes.ts rulesHash)', () => assert.equal(view.hash, rulesHash(RULES)));
   test('split weights keep zeros and file order; stickyBy is described', () => {
     assert.deepEqual(view.split, { weights: { blue: 80, green: 20, red: 0 }, stickyBy: 'header x-user-id' });
   });
@@ -169,18 +171,18 @@ describe('buildState', () => {
   test('the split with its stable and candidate colors; the rules version and hash', () => {
     const view = rulesView(RULES, 'rules.yaml');
     const state = buildState({
-      now: 0, refreshMs: 1000, rulesSource: 'file rules.yaml', rules: view, rulesVersion: 'v1', rulesError: undefined,
+      now: 0, refreshMs: 1000, rulesSource: 'file rules.yaml', rules: view, storeVersion: 'v1', rulesError: undefined,
       metricsSource: 'test', samples: [], targets: [{ url: 'http://x/metrics', ok: false, error: 'ECONNREFUSED' }], rollout: undefined,
     });
     assert.deepEqual(state.split, { weights: { blue: 80, green: 20, red: 0 }, stable: 'blue', candidates: ['green', 'red'], stickyBy: 'header x-user-id' });
-    assert.equal(state.rules.version, 'v1');
-    assert.equal(state.rules.hash, view.hash);
+    assert.equal(state.rules.version, view.hash, 'the rules version is their hash, as the sidecars report it');
+    assert.equal(state.rules.storeVersion, 'v1');
     assert.equal(state.rollout, null);
     assert.equal(state.metrics.targets[0]?.error, 'ECONNREFUSED');
   });
   test('without valid rules yet: no lanes, the error shown', () => {
     const state = buildState({
-      now: 0, refreshMs: 1000, rulesSource: 'file x', rules: undefined, rulesVersion: undefined, rulesError: 'x:1:1: bad',
+      now: 0, refreshMs: 1000, rulesSource: 'file x', rules: undefined, storeVersion: undefined, rulesError: 'x:1:1: bad',
       metricsSource: 'test', samples: [], targets: [], rollout: undefined,
     });
     assert.deepEqual([state.lanes, state.services, state.split, state.rules.error], [[], [], null, 'x:1:1: bad']);
