@@ -7,7 +7,7 @@ import { metricsScraper, prometheusScraper, type Scraper } from '../release/scra
 import { readSplitWeights, SplitEditError } from '../release/split-edit.js';
 import { editSplitText, InvalidRulesError, sourceName, validateRulesText } from '../release/write-split.js';
 import { rolloutStatusPath, writeRolloutStatus, type RolloutState, type RolloutStatus } from '../console/rollout-status.js';
-import { parseFlags, UsageError, type FlagSpecs } from './flags.js';
+import { intFlag, parseFlags, UsageError, type FlagSpecs } from './flags.js';
 
 const FLAGS: FlagSpecs = {
   config: { env: 'COLORMESH_CONFIG', default: '/etc/colormesh/rules.yaml' },
@@ -68,7 +68,7 @@ async function rollout(argv: readonly string[], values: Record<string, string | 
   const thresholds = {
     maxErrorRatePct: parseNumberFlag('max-error-rate', values['max-error-rate'] as string, 0, 100),
     maxP99Ms: values['max-p99-ms'] === undefined ? undefined : parseNumberFlag('max-p99-ms', values['max-p99-ms'], 0.001),
-    minRequests: parseNumberFlag('min-requests', values['min-requests'] as string, 1),
+    minRequests: intFlag('min-requests', values['min-requests']) as number,
   };
   const steps = parseSteps(values['steps'] as string);
   const intervalMs = parseDuration('interval', values['interval'] as string);
@@ -189,5 +189,3 @@ function processIo(): RolloutIo {
       }),
   };
 }
-
-export { EXIT };
