@@ -12,7 +12,7 @@ export interface GuardOptions {
   names: readonly string[];
 }
 
-export type GuardResult = { ok: true } | { ok: false; status: 403 | 415; error: string; message: string };
+export type GuardResult = { ok: true } | { ok: false; status: 403; error: string; message: string };
 
 const OK: GuardResult = { ok: true };
 
@@ -81,7 +81,8 @@ export function checkWrite(headers: { host?: string | undefined; origin?: string
   }
   const type = (headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
-    return { ok: false, status: 415, error: 'unsupported_media_type', message: 'a change must be sent with content-type: application/json' };
+    // 403 like the other two: the request is refused as one another page could have sent, not as malformed.
+    return { ok: false, status: 403, error: 'forbidden_content_type', message: 'a change must be sent with content-type: application/json (a form or a plain-text post may come from another site)' };
   }
   return OK;
 }

@@ -1,5 +1,5 @@
 // `colormesh console` against a live loopback mesh, through its JSON API only: the state the traffic
-// produced, writes that change only the weights, and every refusal (403, 415, 400, 409) writing nothing.
+// produced, writes that change only the weights, and every refusal (403, 400, 409) writing nothing.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -89,7 +89,7 @@ describe('colormesh console API', { timeout: 120_000 }, () => {
     ['not JSON', () => post('/api/split', '{weights'), 400, 'invalid_json'],
     ['a stale version (someone else wrote since)', () => post('/api/split', { weights: { blue: 10, green: 90 }, version: 'stale' }), 409, 'conflict'],
     ['a rollback of the stable color', () => post('/api/rollback', { color: 'blue' }), 400, 'not_a_candidate'],
-    ['no JSON content type (a cross-site form)', () => post('/api/split', { weights: { blue: 10, green: 90 } }, { 'content-type': 'text/plain' }), 415, 'unsupported_media_type'],
+    ['no JSON content type (a cross-site form)', () => post('/api/split', { weights: { blue: 10, green: 90 } }, { 'content-type': 'text/plain' }), 403, 'forbidden_content_type'],
     ['another site\'s Origin', () => post('/api/split', { weights: { blue: 10, green: 90 } }, { origin: 'http://evil.example' }), 403, 'forbidden_origin'],
     ['a rebound DNS name in Host', () => post('/api/split', { weights: { blue: 10, green: 90 } }, { host: `evil.example:${mesh.consolePort}`, origin: `http://evil.example:${mesh.consolePort}` }), 403, 'forbidden_host'],
   ];

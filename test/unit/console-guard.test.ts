@@ -58,9 +58,9 @@ describe('checkWrite', () => {
     [{ host: '127.0.0.1:15030', origin: 'null', 'content-type': json }, [403, 'forbidden_origin'], 'an opaque origin'],
     [{ host: 'evil.example:15030', origin: 'http://evil.example:15030', 'content-type': json }, [403, 'forbidden_host'], 'DNS rebinding'],
     [{ 'content-type': json }, [403, 'forbidden_host'], 'no Host'],
-    [{ host: '127.0.0.1:15030', 'content-type': 'text/plain' }, [415, 'unsupported_media_type'], 'a form-like content type'],
-    [{ host: '127.0.0.1:15030', 'content-type': 'application/x-www-form-urlencoded' }, [415, 'unsupported_media_type'], 'a form post'],
-    [{ host: '127.0.0.1:15030' }, [415, 'unsupported_media_type'], 'no content type'],
+    [{ host: '127.0.0.1:15030', 'content-type': 'text/plain' }, [403, 'forbidden_content_type'], 'a form-like content type'],
+    [{ host: '127.0.0.1:15030', 'content-type': 'application/x-www-form-urlencoded' }, [403, 'forbidden_content_type'], 'a form post'],
+    [{ host: '127.0.0.1:15030' }, [403, 'forbidden_content_type'], 'no content type'],
   ];
   for (const [headers, expected, why] of cases) {
     test(why, () => {
