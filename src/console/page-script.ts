@@ -44,6 +44,7 @@ export const PAGE_SCRIPT = String.raw`
     var m = $('message');
     m.textContent = text;
     m.className = kind || '';
+    m.setAttribute('role', kind === 'error' ? 'alert' : 'status');
   }
 
   function renderSplit() {
@@ -74,7 +75,7 @@ export const PAGE_SCRIPT = String.raw`
     if (known !== colors.join(',')) {
       inputs.textContent = '';
       colors.forEach(function (c) {
-        var input = el('input', { type: 'text', id: 'weight-' + c, 'data-color': c, 'aria-label': 'weight of ' + c, value: String(split.weights[c]), inputMode: 'decimal' });
+        var input = el('input', { type: 'text', id: 'weight-' + c, name: c, 'data-color': c, 'aria-label': 'weight of ' + c, value: String(split.weights[c]), inputMode: 'decimal' });
         input.addEventListener('input', function () { dirty = true; });
         inputs.appendChild(el('label', { htmlFor: 'weight-' + c }, [el('span', { className: 'swatch', style: 'background:' + laneColor(c) }), c, input]));
       });
@@ -93,7 +94,7 @@ export const PAGE_SCRIPT = String.raw`
     rollbacks.textContent = '';
     split.candidates.forEach(function (c) {
       var b = el('button', { type: 'button', 'data-rollback': c, className: 'danger', disabled: !(split.weights[c] > 0),
-        title: 'set ' + c + ' to 0 and give its weight to ' + split.stable, text: 'Roll back ' + c + ' \u2192 ' + split.stable });
+        title: 'roll back: set ' + c + ' to 0 and give its weight to ' + split.stable, text: 'Rollback ' + c + ' \u2192 ' + split.stable });
       b.addEventListener('click', function () { rollback(c); });
       rollbacks.appendChild(b);
     });

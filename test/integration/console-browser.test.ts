@@ -72,7 +72,7 @@ describe('the release console in a browser', { timeout: 180_000, skip: !present 
   });
 
   test('rollback gives green\'s users back to blue', async () => {
-    await page.locator('[data-rollback="green"]').click();
+    await page.getByRole('button', { name: /^rollback green/i }).click();
     await page.waitForFunction(() => document.querySelector('#message')?.textContent?.startsWith('Rolled back green') === true);
     assert.equal(rules(), rulesWithWeights(mesh.initialRules, { blue: 100, green: 0 }));
     await page.waitForFunction(() => document.querySelector('[data-rollback="green"]')?.disabled === true);
@@ -87,6 +87,7 @@ describe('the release console in a browser', { timeout: 180_000, skip: !present 
       await page.waitForFunction(() => document.querySelector('#message')?.className === 'error');
       const shown = await message();
       assert.match(shown, /^Refused: /);
+      assert.equal(await page.getByRole('alert').innerText(), shown, 'a refusal is announced');
       assert.ok(shown.includes(bad), `the message names the bad value: ${shown}`);
       assert.equal(rules(), text, 'the rule file is unchanged');
       await page.locator('#reset').click();
