@@ -2,9 +2,9 @@
 // responses (SPEC 7), on a response object or on a raw socket (Upgrade, CONNECT).
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { UpstreamErrorKind } from '../upstream/upstream.js';
 
-/** Kinds of upstream failure, as retries, ejection, metrics and spans see them. */
-export type UpstreamErrorKind = 'connect' | 'timeout' | 'reset';
+export type { UpstreamErrorKind };
 
 export type ErrorCode =
   | 'no_endpoint'

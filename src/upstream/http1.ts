@@ -2,9 +2,8 @@
 // dispatch() with a handler object, raw header arrays and no per-request parsing.
 import type { Socket } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
-import type { UpstreamErrorKind } from '../pipeline/errors.js';
 import { LoopError, type OwnListeners } from './loop-guard.js';
-import type { HttpUpstream, OutgoingRequest, ResponseSink, Target, UpstreamCall } from './upstream.js';
+import type { HttpUpstream, OutgoingRequest, ResponseSink, Target, UpstreamCall, UpstreamErrorKind } from './upstream.js';
 
 /** Connection errors where nothing reached the upstream: always safe to retry elsewhere. */
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'UND_ERR_CONNECT_TIMEOUT', 'COLORMESH_LOOP']);

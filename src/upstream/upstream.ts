@@ -1,7 +1,9 @@
 // The seam between the pipeline and the wire: what an upstream implementation must do. HTTP/1.1
 // (undici) is the one implementation today; an HTTP/2 one is meant to slot in beside it.
 import type { Readable } from 'node:stream';
-import type { UpstreamErrorKind } from '../pipeline/errors.js';
+
+/** Kinds of upstream failure, as retries, ejection, metrics and spans see them. */
+export type UpstreamErrorKind = 'connect' | 'timeout' | 'reset';
 
 export interface Target {
   readonly host: string;
