@@ -145,7 +145,11 @@ function scraperFrom(values: Record<string, string | undefined>, colors: string[
   if (prometheus !== undefined) return prometheusScraper(checkUrl('prometheus', prometheus), colors);
   const urls = (values['metrics'] as string).split(',').map((u) => u.trim()).filter((u) => u !== '');
   if (urls.length === 0) throw new PlanError('--metrics: no URL given');
-  return metricsScraper(urls.map((u) => checkUrl('metrics', u)));
+  // A bare sidecar address (http://10.0.0.5:15020) means its /metrics.
+  return metricsScraper(urls.map((u) => {
+    const url = new URL(checkUrl('metrics', u));
+    return url.pathname === '/' && url.search === '' ? new URL('/metrics', url).href : u;
+  }));
 }
 
 function checkUrl(flag: string, text: string): string {
