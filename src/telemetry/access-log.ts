@@ -7,7 +7,7 @@ import { subscribeChannels } from './subscriptions.js';
 import { parseTraceparent } from './trace-context.js';
 
 export interface AccessLogOptions {
-  /** log 1 in N successful requests (errors are always logged); 1 = every request */
+  /** log 1 in N requests that went well (5xx and the sidecar's own error answers always); 1 = every request */
   sampleEvery?: number;
   /** header names never logged, beyond the fixed ones; default: COLORMESH_LOG_REDACT_HEADERS */
   redactHeaders?: readonly string[];
@@ -31,7 +31,7 @@ export function subscribeAccessLog(logger: Logger, opts: AccessLogOptions = {}):
   let seen = 0;
   const onHopEnd = (message: unknown): void => {
     const hop = message as HopEvent;
-    if (every > 1 && hop.status < 500 && ++seen % every !== 0) return;
+    if (every > 1 && hop.status < 500 && hop.errorCode === undefined && ++seen % every !== 0) return;
     if (!logger.isLevelEnabled('info')) return;
     const ids = traceIdsOf(hop);
     const line: Record<string, unknown> = {
