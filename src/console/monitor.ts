@@ -73,11 +73,12 @@ export class ConsoleMonitor {
   }
 
   private async refreshOnce(): Promise<void> {
-    const [, sampled, rollout] = await Promise.all([
+    const [, sampled] = await Promise.all([
       this.readRules(),
       this.opts.metrics.sample(this.now()).catch((err: Error) => ({ samples: [] as RateSample[], targets: [{ url: this.opts.metrics.describe(), ok: false, error: err.message }] })),
-      this.rollout(),
     ]);
+    // After the rules: the rollout's share and history are about the weights just read.
+    const rollout = await this.rollout();
     this.samples = sampled.samples;
     this.targets = sampled.targets;
     this.current = this.assemble(rollout);
