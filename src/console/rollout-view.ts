@@ -58,8 +58,7 @@ export function fromStatusFile(status: RolloutStatus, weights: Readonly<Record<s
 
 /**
  * A rollout as the weights tell it: the latest change moved some candidate's share, within the
- * inference window. The steps are the shares seen, in order, since that candidate last had 0 %
- * (or since the console started).
+ * inference window. The steps are the rising shares seen since that candidate's share last fell.
  */
 export function fromHistory(history: readonly WeightsSeen[], now: number): RolloutView | undefined {
   const last = history.at(-1);
@@ -76,16 +75,23 @@ export function fromHistory(history: readonly WeightsSeen[], now: number): Rollo
     if (delta > moved) [to, moved] = [color, delta];
   }
   if (to === undefined) return undefined;
+  // The steps are the latest run of rising shares: a rollout only ever raises the candidate's share,
+  // so a fall (to 0 on a rollback, or to a first step below a hand-set share) starts a new run.
   const shares: number[] = [];
   let startedAt = history[0]?.at ?? last.at;
   for (const seen of history) {
     const share = shareOf(seen.weights, stable, to) ?? 0;
-    if (share === 0) {
+    const previous = shares.at(-1);
+    if (previous !== undefined && share <= previous) {
+      if (share === previous) continue;
       shares.length = 0;
+      startedAt = seen.at;
+    }
+    if (share === 0) {
       startedAt = seen.at;
       continue;
     }
-    if (shares.at(-1) !== share) shares.push(share);
+    shares.push(share);
   }
   const share = shareOf(last.weights, stable, to);
   return {

@@ -61,6 +61,10 @@ describe('fromHistory', () => {
     const r = fromHistory([seen(0, 100, 0), seen(1, 90, 10), seen(2, 75, 25)], T0 + 2 * 60_000);
     assert.deepEqual(r && [r.from, r.to, r.steps, r.step, r.share, r.state], ['blue', 'green', [10, 25], 1, 25, 'seen']);
   });
+  test('a fall starts the steps again: a rollout from a hand-set 20 % that begins at 10 %', () => {
+    const r = fromHistory([seen(0, 80, 20), seen(1, 90, 10), seen(2, 75, 25), seen(3, 50, 50)], T0 + 3 * 60_000);
+    assert.deepEqual(r && [r.steps, r.step, r.startedAt], [[10, 25, 50], 2, new Date(T0 + 60_000).toISOString()]);
+  });
   test('a single version of the weights is no rollout', () => assert.equal(fromHistory([seen(0, 80, 20)], T0), undefined));
   test('nothing moved in the inference window: no rollout', () => {
     assert.equal(fromHistory([seen(0, 90, 10), seen(1, 75, 25)], T0 + 60_000 + INFER_WINDOW_MS + 1), undefined);
