@@ -24,9 +24,18 @@ export class Tunnels {
     socket.once('end', () => socket.end());
     void this.loadProxy().then((proxy) => {
       if (socket.destroyed) return;
-      proxy.ws(req, socket, head, { target: { host: target.host, port: target.port, protocol: 'http:' } as unknown as string }, (err: Error) =>
-        onFailure({ loop: err instanceof LoopError, message: err.message }),
-      );
+      // http-proxy copies headers with util._extend, deprecated since Node 22 (DEP0060): without this
+      // every sidecar that tunnels a WebSocket would print a deprecation warning. The calls happen
+      // synchronously inside ws(), so the switch covers them and nothing else.
+      const quiet = process.noDeprecation;
+      process.noDeprecation = true;
+      try {
+        proxy.ws(req, socket, head, { target: { host: target.host, port: target.port, protocol: 'http:' } as unknown as string }, (err: Error) =>
+          onFailure({ loop: err instanceof LoopError, message: err.message }),
+        );
+      } finally {
+        process.noDeprecation = quiet;
+      }
     });
   }
 
