@@ -2,7 +2,7 @@
 // decision (decideRoute + pickEndpoint) with 2 vs 500 endpoints in a color, the time to load and
 // validate a rule file of 1 000 services x 50 endpoints, the trace table at capacity (several
 // designs) and hop-by-hop header stripping. Prints one JSON line; with --table, a readable summary.
-// usage: node bench/micro.mjs [--quick] [--table] [--only trace-table|headers]
+// usage: node bench/micro.mjs [--quick] [--table] [--only trace-table|headers] [--passes N]
 import { performance } from 'node:perf_hooks';
 import { measureTraceTables } from './lib/trace-table-micro.mjs';
 import { measureHeaderStrip } from './lib/header-strip-micro.mjs';
@@ -96,9 +96,10 @@ const iterations = quick ? 200_000 : 2_000_000;
 const rounds = quick ? 3 : 7;
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const out = { iterations, rounds };
+const passesArg = process.argv.includes('--passes') ? Number(process.argv[process.argv.indexOf('--passes') + 1]) : undefined;
 
 // The trace table first, on a fresh heap: its own allocation is what is measured.
-if (only === undefined || only === 'trace-table') out.traceTable = await measureTraceTables(dist, quick ? 1 : 3);
+if (only === undefined || only === 'trace-table') out.traceTable = await measureTraceTables(dist, quick ? 1 : passesArg ?? 3);
 if (only === undefined || only === 'headers') out.headerStrip = measureHeaderStrip(iterations / 2, rounds);
 
 if (only === undefined) {

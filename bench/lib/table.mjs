@@ -110,6 +110,8 @@ export function renderTraceTable(t) {
     `  trace table, ns per set + get by inserts so far (capacity ${t.capacity.toLocaleString('en-US')}, windows of ${t.window.toLocaleString('en-US')}, median of ${t.passes} passes):`,
     line(head),
     ...rows.map((r) => (r.length > 2 ? line(r) : `  | ${r[0]} | ${r[1]} |`)),
+    `  fastest of the ${t.passes} passes per window, median over the windows while filling (10-100k) and past capacity (100-300k):`,
+    ...Object.entries(t.designs).filter(([, d]) => d.best).map(([name, d]) => `    ${name}: ${fixed(d.best.fillingNs, 0)} ns filling, ${fixed(d.best.pastCapacityNs, 0)} ns past capacity; heap held at the end ${fixed(d.heapMbAtEnd, 1)} MB (${d.sizeAtEnd.toLocaleString('en-US')} entries)`),
   ].join('\n');
 }
 
