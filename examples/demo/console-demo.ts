@@ -3,6 +3,7 @@
 // live lanes in one command.
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { CLI, freePorts, waitReady, type LoopbackMesh, type Pod } from './loopback-mesh.js';
 import type { Journey } from './report.js';
 
@@ -50,6 +51,8 @@ export async function startConsoleDemo(mesh: LoopbackMesh, pods: readonly Pod[],
   console.log(`steady traffic: ${WORKERS} clients, ${USERS} sticky users, up to ${Math.round((WORKERS * 1000) / PAUSE_MS)} requests/s`);
   console.log(`\n  release console: http://127.0.0.1:${port}/\n`);
   console.log('Move the weights or roll green back on the page; the rule file above changes and the sidecars follow.');
+  console.log('Or run a rollout in another terminal and watch its steps on the page:');
+  console.log(`  node ${path.relative(process.cwd(), CLI)} rollout --config ${mesh.rulesPath} --to green --interval 15s --min-requests 10 \\\n    --metrics ${metrics}`);
   console.log('Ctrl-C stops everything.\n');
   setInterval(() => console.log(`${new Date().toISOString().slice(11, 19)}  ${counts.sent} requests sent, ${counts.failed} failed`), 30_000).unref();
 }
