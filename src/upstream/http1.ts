@@ -1,7 +1,8 @@
 // The HTTP/1.1 upstream: undici's Agent (one keep-alive pool per endpoint) driven through
 // dispatch() with a handler object, raw header arrays and no per-request parsing.
 import type { Socket } from 'node:net';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
+import type { Dispatcher, buildConnector as BuildConnector } from 'undici';
+import { Agent, buildConnector } from './undici-parts.js';
 import { LoopError, type OwnListeners } from './loop-guard.js';
 import type { HttpUpstream, OutgoingRequest, ResponseSink, Target, UpstreamCall, UpstreamErrorKind } from './upstream.js';
 
@@ -16,7 +17,7 @@ export interface Http1Options {
 }
 
 export class Http1Upstream implements HttpUpstream {
-  private readonly agent: Agent;
+  private readonly agent: InstanceType<typeof Agent>;
   /** origin strings per target object: endpoints and the app are long-lived, so this is built once */
   private readonly origins = new WeakMap<Target, string>();
 
@@ -25,7 +26,7 @@ export class Http1Upstream implements HttpUpstream {
     const own = opts.own;
     // Every connection is checked where it landed: a target that is this sidecar's own listener
     // (however its address was spelled) would loop until file descriptors run out.
-    const connect: buildConnector.connector = (options, callback) =>
+    const connect: BuildConnector.connector = (options, callback) =>
       connector(options, (err, socket) => {
         if (err !== null) return callback(err, null);
         const s = socket as Socket;
