@@ -91,8 +91,17 @@ export function splitRoles(weights: Readonly<Record<string, number>>): { stable:
   return { stable, candidates: Object.keys(weights).filter((c) => c !== stable) };
 }
 
-/** `colormesh rollout --abort` on one candidate: its weight goes to the stable color. */
-export function rollbackWeights(weights: Readonly<Record<string, number>>, color: string): Record<string, number> {
+/**
+ * `colormesh rollout --abort` on one candidate: its weight goes to the stable color, or to `to` (a
+ * rollout's --from, which past 50 % no longer has the largest weight).
+ */
+export function rollbackWeights(weights: Readonly<Record<string, number>>, color: string, to?: string): Record<string, number> {
+  if (to !== undefined) {
+    if (to === color || !Object.hasOwn(weights, to) || !Object.hasOwn(weights, color)) {
+      throw new Error(`cannot roll "${color}" back to "${to}": both must be colors of the split, and different`);
+    }
+    return { ...weights, [to]: (weights[to] ?? 0) + (weights[color] ?? 0), [color]: 0 };
+  }
   const { stable } = splitRoles(weights);
   if (stable === undefined || stable === color || !Object.hasOwn(weights, color)) {
     const candidates = Object.keys(weights).filter((c) => c !== stable);

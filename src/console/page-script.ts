@@ -121,6 +121,16 @@ export const PAGE_SCRIPT = String.raw`
       steps.appendChild(el('span', { className: cls, 'data-step': String(i), text: s + ' %' }));
     });
     body.appendChild(steps);
+    // Past 50 % the candidate is the largest weight, so the split has no rollback button for it: this one
+    // sends its users back to the rollout's --from, as colormesh rollout --abort would.
+    // Only then: one button per action, so "the rollback button for green" is never ambiguous.
+    var active = r.state === 'running' || r.state === 'stale' || r.state === 'seen';
+    if (active && r.share > 0 && state.split && state.split.stable === r.to && state.split.weights[r.from] != null) {
+      var b = el('button', { type: 'button', className: 'danger', 'data-abort-rollout': r.to,
+        text: 'Abort: send ' + r.to + '\u2019s users back to ' + r.from });
+      b.addEventListener('click', function () { send('/api/rollback', { color: r.to, to: r.from }, 'Rolled back ' + r.to + ' to ' + r.from); });
+      body.appendChild(el('div', { className: 'controls' }, [b]));
+    }
   }
 
   function endpointsText(e, lane) {

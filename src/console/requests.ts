@@ -59,10 +59,12 @@ export function parseSplitBody(text: string): { weights: Record<string, number>;
   return { weights, version: versionOf(body) };
 }
 
-/** `{"color": "green", "version"?: V}`. */
-export function parseRollbackBody(text: string): { color: string; version: string | undefined } {
+/** `{"color": "green", "to"?: "blue", "version"?: V}`; without `to`, the weight goes to the stable color. */
+export function parseRollbackBody(text: string): { color: string; to: string | undefined; version: string | undefined } {
   const body = parseObject(text);
   const color = body['color'];
   if (typeof color !== 'string' || color.trim() === '') throw new RequestError(400, 'invalid_request', 'expected {"color": CANDIDATE}, e.g. {"color": "green"}');
-  return { color: color.trim().toLowerCase(), version: versionOf(body) };
+  const to = body['to'];
+  if (to !== undefined && (typeof to !== 'string' || to.trim() === '')) throw new RequestError(400, 'invalid_request', '"to", when given, must be a color of the split');
+  return { color: color.trim().toLowerCase(), to: typeof to === 'string' ? to.trim().toLowerCase() : undefined, version: versionOf(body) };
 }

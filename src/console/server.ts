@@ -2,7 +2,7 @@
 //   GET  /               the page (self-contained HTML)
 //   GET  /api/state      the lane map, split, rollout and sources as JSON (ConsoleState)
 //   POST /api/split      {"weights": {"blue": 90, "green": 10}[, "version": V]} → 200 {version, …} | 400 | 409 (writes.ts)
-//   POST /api/rollback   {"color": "green"[, "version": V]} → the candidate's weight goes to the stable color
+//   POST /api/rollback   {"color": "green"[, "to": "blue"][, "version": V]} → its weight goes to `to` or the stable color
 //   GET  /healthz        200 "ok"
 // Every request must name the console in Host; writes also need JSON and a same-origin Origin (guard.ts).
 import http from 'node:http';

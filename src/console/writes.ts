@@ -50,13 +50,13 @@ export async function applySplit(store: RulesStore, body: string): Promise<Writt
   return write(store, weights, current.version);
 }
 
-/** POST /api/rollback: the candidate's weight goes to the stable color of the rules as they are now. */
+/** POST /api/rollback: the candidate's weight goes to `to`, or to the stable color of the rules as they are now. */
 export async function applyRollback(store: RulesStore, body: string): Promise<Written> {
-  const { color, version } = parseRollbackBody(body);
+  const { color, to, version } = parseRollbackBody(body);
   const current = await readAt(store, version);
   let weights: Record<string, number>;
   try {
-    weights = rollbackWeights(readSplitWeights(current.text), color);
+    weights = rollbackWeights(readSplitWeights(current.text), color, to);
   } catch (err) {
     throw new RequestError(400, 'not_a_candidate', (err as Error).message);
   }

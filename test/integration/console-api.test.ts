@@ -122,6 +122,13 @@ describe('colormesh console API', { timeout: 120_000 }, () => {
     assert.equal(rules(), rulesWithWeights(mesh.initialRules, { blue: 100, green: 0 }));
   });
 
+  test('POST /api/rollback with "to": the weight goes there, even when it is not the largest', async () => {
+    assert.equal((await post('/api/split', { weights: { blue: 30, green: 70 } })).status, 200);
+    const r = await post('/api/rollback', { color: 'green', to: 'blue' });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.weights, { blue: 100, green: 0 });
+  });
+
   test('unknown paths and methods', async () => {
     assert.equal((await request(mesh.consolePort, { path: '/nope', headers: { host: `127.0.0.1:${mesh.consolePort}` } })).status, 404);
     const r = await request(mesh.consolePort, { path: '/api/split', headers: { host: `127.0.0.1:${mesh.consolePort}` } });

@@ -79,6 +79,17 @@ describe('the release console in a browser', { timeout: 180_000, skip: !present 
     assert.equal(await page.locator('#weight-green').inputValue(), '0');
   });
 
+  test('past 50 % the candidate is the stable color: the rollout section sends its users back', async () => {
+    await page.locator('#weight-blue').fill('20');
+    await page.locator('#weight-green').fill('80');
+    await page.locator('#apply').click();
+    await page.waitForFunction(() => document.querySelector('#message')?.textContent?.startsWith('Weights written') === true);
+    const abort = page.getByRole('button', { name: /^Abort: send green.s users back to blue$/ });
+    await abort.click();
+    await page.waitForFunction(() => document.querySelector('#message')?.textContent?.startsWith('Rolled back green to blue') === true);
+    assert.equal(rules(), rulesWithWeights(mesh.initialRules, { blue: 100, green: 0 }));
+  });
+
   test('an invalid weight is refused with its reason on the page; nothing is written', async () => {
     const text = rules();
     for (const bad of ['-5', 'abc']) {

@@ -100,6 +100,7 @@ describe('parseSplitBody', () => {
 });
 
 describe('parseRollbackBody', () => {
-  test('a color', () => assert.deepEqual(parseRollbackBody('{"color":" Green "}'), { color: 'green', version: undefined }));
+  test('a color', () => assert.deepEqual(parseRollbackBody('{"color":" Green "}'), { color: 'green', to: undefined, version: undefined }));
+  test('a color and where its users go', () => assert.deepEqual(parseRollbackBody('{"color":"green","to":"Blue"}'), { color: 'green', to: 'blue', version: undefined }));
   test('no color → 400', () => assert.throws(() => parseRollbackBody('{"colour":"green"}'), RequestError));
 });

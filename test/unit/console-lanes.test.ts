@@ -67,6 +67,11 @@ describe('splitRoles and rollbackWeights', () => {
   test('a rollback gives the candidate\'s weight to the stable color; others untouched', () => {
     assert.deepEqual(rollbackWeights({ blue: 60, green: 30, red: 10 }, 'green'), { blue: 90, green: 0, red: 10 });
   });
+  test('with `to`, the weight goes there even when it is not the largest (a rollout past 50 %)', () => {
+    assert.deepEqual(rollbackWeights({ blue: 25, green: 75 }, 'green', 'blue'), { blue: 100, green: 0 });
+    assert.throws(() => rollbackWeights({ blue: 25, green: 75 }, 'green', 'green'), /different/);
+    assert.throws(() => rollbackWeights({ blue: 25, green: 75 }, 'green', 'red'), /colors of the split/);
+  });
   test('the stable color or an unknown one is not a candidate', () => {
     assert.throws(() => rollbackWeights({ blue: 80, green: 20 }, 'blue'), /not a candidate.*stable: blue/);
     assert.throws(() => rollbackWeights({ blue: 80, green: 20 }, 'purple'), /not a candidate/);
