@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SERVED } from '../../src/console/lanes.js';
 import type { Sample } from '../../src/release/prom-text.js';
-import { prometheusSource, promQueries, scrapeSource, servedSeries, vectorSamples } from '../../src/console/sources.js';
+import { prometheusSource, promQueries, scrapeSource, servedSeries, vectorSamples, wantedLines } from '../../src/console/sources.js';
 
 describe('servedSeries', () => {
   test('a sidecar\'s inbound requests, labelled with the color of its pod', () => {
@@ -17,6 +17,20 @@ describe('servedSeries', () => {
     ];
     assert.deepEqual(servedSeries(samples), [{ name: SERVED, labels: { service: 'base', color: 'green', pod_color: '-', status_class: '2xx' }, value: 7 }]);
     assert.deepEqual(servedSeries(samples.slice(1)), [], 'no pod info: nothing to say');
+  });
+});
+
+describe('wantedLines', () => {
+  test('keeps only the series the lane map reads, so an odd line elsewhere cannot fail a scrape', () => {
+    const text = [
+      '# HELP colormesh_requests_total Proxied requests',
+      'colormesh_requests_total{direction="inbound"} 3',
+      'colormesh_requests_total_extra 1',
+      'colormesh_nodejs_eventloop_lag_mean_seconds Nan',
+      'colormesh_pod_info{pod_service="a",pod_color="-"} 1',
+      'colormesh_endpoints 2',
+    ].join('\n');
+    assert.equal(wantedLines(text), 'colormesh_requests_total{direction="inbound"} 3\ncolormesh_pod_info{pod_service="a",pod_color="-"} 1\ncolormesh_endpoints 2');
   });
 });
 
