@@ -4,6 +4,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Rules } from '../core/types.js';
 import { configMapWatchPath, MissingKeyError, readConfigMapRules, type ConfigMapRef } from './configmap-watch.js';
+import { loadKubeConfigLazily } from './kube-config.js';
 import { ConfigError, loadRulesFile, parseRules } from './load.js';
 
 export interface StartRules {
@@ -22,7 +23,7 @@ export async function loadConfigMapRulesForStart(ref: ConfigMapRef, fallbackFile
   const watchPath = configMapWatchPath(ref);
   let apiError: Error;
   try {
-    const kc = kubeConfig ?? (await import('../discovery/kubernetes-api.js')).loadKubeConfig();
+    const kc = kubeConfig ?? (await loadKubeConfigLazily());
     const { text } = await readConfigMapRules(kc, ref, timeoutMs);
     return { rules: parseRules(text, watchPath), watchPath };
   } catch (err) {

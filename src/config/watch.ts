@@ -11,6 +11,7 @@ import type { Rules } from '../core/types.js';
 import { channels, publish, type ReloadEvent } from '../events.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { configMapFromWatchPath, watchConfigMapRules, CONFIGMAP_RULES_KEY, type ConfigMapRef, type ConfigMapWatchOptions } from './configmap-watch.js';
+import { loadKubeConfigLazily } from './kube-config.js';
 import { ConfigError, parseRules, unreadableProblem, type ConfigProblem } from './load.js';
 
 export interface RulesWatcherOptions {
@@ -208,10 +209,7 @@ export class RulesWatcher extends EventEmitter {
       return;
     }
     // Loaded only in ConfigMap mode: a file-based sidecar never pays for client-node.
-    import('../discovery/kubernetes-api.js').then(
-      ({ loadKubeConfig }) => begin(loadKubeConfig()),
-      (err: Error) => this.emit('unavailable', err),
-    );
+    loadKubeConfigLazily().then(begin, (err: Error) => this.emit('unavailable', err));
   }
 
   private reject(err: ConfigError, seenKey: string): void {

@@ -11,17 +11,28 @@ export class PromTextError extends Error {
   override name = 'PromTextError';
 }
 
-/** Parses every sample line; throws PromTextError naming the line for text that is not the exposition format. */
-export function parsePromText(text: string): Sample[] {
+/**
+ * Parses every sample line. A line that cannot be parsed is skipped — one odd gauge of some library must
+ * not blind a rollout — unless its metric name starts with one of `required` (the series the caller
+ * needs) or no line at all could be parsed (an HTML page, say): then PromTextError names the line.
+ */
+export function parsePromText(text: string, required: readonly string[] = []): Sample[] {
   const samples: Sample[] = [];
+  let firstBad: string | undefined;
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = (lines[i] as string).trim();
     if (line === '' || line.startsWith('#')) continue;
     const sample = parseLine(line);
-    if (sample === undefined) throw new PromTextError(`line ${i + 1} is not a Prometheus sample: ${line.slice(0, 120)}`);
-    samples.push(sample);
+    if (sample !== undefined) {
+      samples.push(sample);
+      continue;
+    }
+    const bad = `line ${i + 1} is not a Prometheus sample: ${line.slice(0, 120)}`;
+    if (required.some((name) => line.startsWith(name))) throw new PromTextError(bad);
+    firstBad ??= bad;
   }
+  if (samples.length === 0 && firstBad !== undefined) throw new PromTextError(firstBad);
   return samples;
 }
 
@@ -76,10 +87,12 @@ function readQuoted(text: string): { value: string; length: number } | undefined
   return undefined;
 }
 
+/** Go's ParseFloat, which Prometheus uses, takes NaN and Inf in any case (prom-client writes `Nan`). */
 function parseValue(text: string): number | undefined {
-  if (text === '+Inf' || text === 'Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  const lower = text.toLowerCase();
+  if (lower === '+inf' || lower === 'inf' || lower === '+infinity' || lower === 'infinity') return Infinity;
+  if (lower === '-inf' || lower === '-infinity') return -Infinity;
+  if (lower === 'nan') return NaN;
   const n = Number(text);
   return Number.isNaN(n) ? undefined : n;
 }

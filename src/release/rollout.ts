@@ -97,7 +97,7 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
     if (!written.ok) {
       // A step that could not be written: nothing of ours is half-done beyond the previous step; undo it.
       if (written.code === EXIT.conflict || i === 0) return written.code;
-      return rollBack(`step ${i + 1} could not be written`, written.code, io.now());
+      return rollBack(`step ${i + 1} could not be written`, EXIT.rolledBack, io.now());
     }
     io.err(`${label}: weights ${lanes.to}=${weights[lanes.toKey]} ${lanes.from}=${weights[lanes.fromKey]} written (rules ${written.rulesVersion})`);
     const stepStart = io.now();

@@ -5,6 +5,7 @@ import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises
 import { basename, dirname, join } from 'node:path';
 import type { KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import { parseConfigMapFlag } from '../config/configmap-watch.js';
+import { loadKubeConfigLazily } from '../config/kube-config.js';
 
 export interface RulesStore {
   /** e.g. `file /etc/colormesh/rules.yaml` or `configmap shop/colormesh-rules`, for messages */
@@ -147,10 +148,7 @@ export class ConfigMapRulesStore implements RulesStore {
   private async api() {
     // Loaded lazily: client-node is large, and a file-based rollout never needs it.
     const { CoreV1Api } = await import('@kubernetes/client-node');
-    if (this.kubeConfig === undefined) {
-      const { loadKubeConfig } = await import('../discovery/kubernetes-api.js');
-      this.kubeConfig = loadKubeConfig();
-    }
+    this.kubeConfig ??= await loadKubeConfigLazily();
     return this.kubeConfig.makeApiClient(CoreV1Api);
   }
 }

@@ -36,7 +36,7 @@ export function metricsScraper(urls: readonly string[], timeoutMs = DEFAULT_TIME
       const reading = new Map<string, Sample[]>();
       urls.forEach((url, i) => {
         try {
-          reading.set(url, parsePromText(texts[i] as string).filter(relevant));
+          reading.set(url, parsePromText(texts[i] as string, [REQUESTS_METRIC, DURATION_BUCKET_METRIC]).filter(relevant));
         } catch (err) {
           throw new ScrapeError(url, (err as Error).message);
         }

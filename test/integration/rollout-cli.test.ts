@@ -54,7 +54,8 @@ describe('colormesh rollout on a loopback mesh', () => {
 
   test('a faulty candidate is rolled back at once; the sidecars follow within a second; no request is lost', async () => {
     reset();
-    mesh.greenFailPercent = 40;
+    // Every green answer fails, so the first judged sample fails (with a share, a step could pass by luck).
+    mesh.greenFailPercent = 100;
     const from = mesh.sent.length;
     await new Promise((r) => setTimeout(r, 300));
     const result = await mesh.rollout(['--config', mesh.rulesPath, '--to', 'green', '--metrics', mesh.metricsUrls.join(','), ...FAST]);

@@ -135,4 +135,12 @@ describe('parsePromText', () => {
     assert.throws(() => parsePromText('<html><body>hello</body></html>\n'), PromTextError);
     assert.throws(() => parsePromText('x{a="unterminated} 1\n'), PromTextError);
   });
+
+  test('an odd line of another metric is skipped; one of a required metric is an error', () => {
+    // prom-client writes `Nan` for an event-loop gauge before its first measurement (seen in a full test run).
+    assert.deepEqual(parsePromText('a_gauge Nan\nb_total 2\n').map((s) => s.name), ['a_gauge', 'b_total']);
+    assert.ok(Number.isNaN(parsePromText('a_gauge Nan\n')[0]?.value));
+    assert.deepEqual(parsePromText('odd{ 1\nb_total 2\n').map((s) => s.name), ['b_total']);
+    assert.throws(() => parsePromText('colormesh_requests_total{ 1\nb_total 2\n', ['colormesh_requests_total']), /line 1 is not a Prometheus sample/);
+  });
 });
