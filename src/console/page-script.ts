@@ -116,7 +116,8 @@ export const PAGE_SCRIPT = String.raw`
     body.appendChild(el('div', {}, parts));
     var steps = el('div', { className: 'steps', 'data-rollout-steps': '' });
     r.steps.forEach(function (s, i) {
-      var cls = 'step' + (i < r.step ? ' done' : i === r.step ? ' current' : '');
+      var ended = r.state === 'rolled-back' || r.state === 'aborted' || r.state === 'conflict';
+      var cls = 'step' + (i < r.step || r.state === 'promoted' ? ' done' : i === r.step ? (ended ? ' failed' : ' current') : '');
       if (i > 0) steps.appendChild(el('span', { className: 'muted', text: '\u2192' }));
       steps.appendChild(el('span', { className: cls, 'data-step': String(i), text: s + ' %' }));
     });

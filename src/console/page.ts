@@ -33,6 +33,8 @@ button:disabled { opacity:.45; cursor:default; }
 .step { padding:3px 10px; border-radius:12px; border:1px solid var(--line); color:var(--muted); }
 .step.done { background:#e8f0fe; color:var(--ink); }
 .step.current { background:#1d2330; color:#fff; border-color:#1d2330; }
+.step.failed { background:var(--bad); color:#fff; border-color:var(--bad); }
+.bad { color:var(--bad); font-weight:700; }
 .muted { color:var(--muted); }
 .lanemap { display:grid; gap:0; }
 .lanehead, .lanerow { display:grid; grid-template-columns:170px 1fr; }
