@@ -51,13 +51,13 @@ export function unhealthy(candidate: LaneReport, thresholds: Thresholds): string
 }
 
 /**
- * The services whose inbound hops answered 5xx, most first. An error deep in the chain shows at every hop
- * above it too; the deepest service is the one whose errors the others repeat, so all are listed for the
- * operator, with counts.
+ * The services whose inbound hops answered 5xx, most first, with counts; then the one(s) where the errors
+ * began (see errorOrigins), since an error deep in the chain shows at every hop above it too.
  */
 function whereErrors(report: LaneReport): string {
   const parts = [...report.byService].filter(([, f]) => f.errors5xx > 0).map(([service, f]) => `${service} ${f.errors5xx}`);
-  return parts.length > 0 ? `; 5xx at ${parts.join(', ')}` : '';
+  const at = parts.length > 0 ? `; 5xx at ${parts.join(', ')}` : '';
+  return report.errorOrigins.length > 0 ? `${at}; failing: ${report.errorOrigins.join(', ')}` : at;
 }
 
 function whereSlow(report: LaneReport, limitMs: number): string {

@@ -6,6 +6,8 @@ export const REQUESTS_METRIC = 'colormesh_requests_total';
 export const DURATION_BUCKET_METRIC = 'colormesh_request_duration_seconds_bucket';
 /** The lane is judged on the inbound side of every hop, where the request's color is the user's lane. */
 export const LANE_DIRECTION = 'inbound';
+/** Each sidecar's own service (`pod_service`), to tell an error a service made from one it passed on. */
+export const POD_INFO_METRIC = 'colormesh_pod_info';
 
 /** Samples per source (a sidecar's /metrics URL, or one Prometheus query); a series is only compared with itself. */
 export type Reading = ReadonlyMap<string, readonly Sample[]>;
@@ -22,6 +24,11 @@ export interface LaneFigures {
 export interface LaneReport extends LaneFigures {
   /** the same figures for each service that served requests of the lane */
   readonly byService: ReadonlyMap<string, LaneFigures>;
+  /**
+   * The services where the lane's 5xx began: they answered 5xx while none of their own calls in the lane
+   * got one. Empty when that cannot be told (no colormesh_pod_info, e.g. from Prometheus) or no 5xx.
+   */
+  readonly errorOrigins: readonly string[];
 }
 
 /**
@@ -116,5 +123,34 @@ export function laneReport(before: Reading, now: Reading, color: string): LaneRe
   for (const [service, acc] of [...perService].sort((a, b) => b[1].errors - a[1].errors || b[1].requests - a[1].requests)) {
     if (acc.requests > 0) byService.set(service, figures(acc.requests, acc.errors, acc.buckets));
   }
-  return { ...figures(total.requests, total.errors, total.buckets), byService };
+  return { ...figures(total.requests, total.errors, total.buckets), byService, errorOrigins: errorOrigins(before, now, color, byService) };
+}
+
+/**
+ * An error deep in a call chain shows at every hop above it. A service whose sidecars saw 5xx come back on
+ * their own outbound calls in the lane passed errors on; the services that answered 5xx without that began
+ * them. A callee that never answered (the sidecar's own 502/504) has no inbound 5xx: it is named when no
+ * service answered 5xx by itself.
+ */
+export function errorOrigins(before: Reading, now: Reading, color: string, byService: ReadonlyMap<string, LaneFigures>): string[] {
+  const passedOn = new Set<string>();
+  const calleesFailing = new Set<string>();
+  let knowsPods = false;
+  const outbound5xx = (s: Sample): boolean =>
+    s.name === REQUESTS_METRIC && s.labels['direction'] === 'outbound' && s.labels['color'] === color && s.labels['status_class'] === '5xx';
+  for (const [source, samples] of now) {
+    const pod = samples.find((s) => s.name === POD_INFO_METRIC)?.labels['pod_service'];
+    if (pod === undefined) continue;
+    knowsPods = true;
+    const one = (r: Reading): Reading => new Map([[source, r.get(source) ?? []]]);
+    for (const d of deltas(one(before), one(now), outbound5xx)) {
+      if (d.value <= 0) continue;
+      passedOn.add(pod);
+      if (d.labels['service'] !== undefined) calleesFailing.add(d.labels['service']);
+    }
+  }
+  if (!knowsPods) return [];
+  const began = [...byService].filter(([service, f]) => f.errors5xx > 0 && !passedOn.has(service)).map(([service]) => service);
+  if (began.length > 0) return began;
+  return [...calleesFailing].filter((service) => !((byService.get(service)?.errors5xx ?? 0) > 0));
 }

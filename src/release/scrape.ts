@@ -1,7 +1,7 @@
 // Reads the lanes' counters: straight from the sidecars' /metrics (the embedded default, no Prometheus
 // needed) or from a Prometheus server with one PromQL instant query. Either way the result is a Reading
 // that lane-figures.ts turns into deltas. Every error names the URL that failed.
-import { DURATION_BUCKET_METRIC, LANE_DIRECTION, REQUESTS_METRIC, type Reading } from './lane-figures.js';
+import { DURATION_BUCKET_METRIC, LANE_DIRECTION, POD_INFO_METRIC, REQUESTS_METRIC, type Reading } from './lane-figures.js';
 import { parsePromText, type Sample } from './prom-text.js';
 
 export class ScrapeError extends Error {
@@ -22,8 +22,13 @@ export interface Scraper {
 
 const DEFAULT_TIMEOUT_MS = 2000;
 
-/** Keeps only the series a rollout needs, so a reading stays small whatever else the sidecars export. */
+/**
+ * Keeps only the series a rollout needs, so a reading stays small whatever else the sidecars export: the
+ * inbound lanes, plus outbound 5xx and the pod's own service, to tell where a lane's errors began.
+ */
 function relevant(s: Sample): boolean {
+  if (s.name === POD_INFO_METRIC) return true;
+  if (s.name === REQUESTS_METRIC && s.labels['direction'] === 'outbound') return s.labels['status_class'] === '5xx';
   return (s.name === REQUESTS_METRIC || s.name === DURATION_BUCKET_METRIC) && s.labels['direction'] === LANE_DIRECTION;
 }
 

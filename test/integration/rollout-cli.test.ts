@@ -62,7 +62,7 @@ describe('colormesh rollout on a loopback mesh', () => {
     await new Promise((r) => setTimeout(r, 1200));
     mesh.greenFailPercent = 0;
     assert.equal(result.code, 1, result.stderr + result.stdout);
-    assert.match(result.stdout.trim().split('\n').at(-1) as string, /^step 1\/4 green 10% .*\| failed: 5xx .*% > 1\.0% .*5xx at (frontend|web)/);
+    assert.match(result.stdout.trim().split('\n').at(-1) as string, /^step 1\/4 green 10% .*\| failed: 5xx .*% > 1\.0% .*5xx at (frontend|web) \d+, (frontend|web) \d+; failing: web$/);
     assert.match(result.stderr, /rolled back \(5xx/);
     assert.match(readFileSync(`${mesh.rulesPath}.rollout.json`, 'utf8'), /"state": "rolled-back"/);
     assert.match(readFileSync(mesh.rulesPath, 'utf8'), /weights: {3}\{ blue: 100, green: 0 \}/);

@@ -87,6 +87,29 @@ describe('laneReport', () => {
   });
 });
 
+describe('errorOrigins: where a lane\'s 5xx began', () => {
+  /** One sidecar: its pod's service, its inbound green 5xx, and its outbound green 5xx by callee. */
+  const pod = (service: string | undefined, inbound5xx: number, outbound: Record<string, number> = {}): string =>
+    [
+      service === undefined ? '' : `colormesh_pod_info{pod_service="${service}",pod_color="-"} 1`,
+      `colormesh_requests_total{direction="inbound",service="${service ?? 'x'}",color="green",via="none",status_class="2xx"} 100`,
+      `colormesh_requests_total{direction="inbound",service="${service ?? 'x'}",color="green",via="none",status_class="5xx"} ${inbound5xx}`,
+      ...Object.entries(outbound).map(([callee, n]) => `colormesh_requests_total{direction="outbound",service="${callee}",color="green",via="exact",status_class="5xx"} ${n}`),
+    ].join('\n') + '\n';
+  const quiet = reading([['f', pod('frontend', 0)], ['o', pod('order-service', 0)], ['b', pod('base-service', 0)]]);
+  const cases: Array<[string, Reading, string[]]> = [
+    ['the deepest service that answered 5xx itself', reading([['f', pod('frontend', 5, { 'order-service': 5 })], ['o', pod('order-service', 5)], ['b', pod('base-service', 0)]]), ['order-service']],
+    ['a callee that never answered (the sidecar\'s 502)', reading([['f', pod('frontend', 5, { 'order-service': 5 })], ['o', pod('order-service', 5, { 'base-service': 5 })], ['b', pod('base-service', 0)]]), ['base-service']],
+    ['no errors', quiet, []],
+  ];
+  for (const [why, now, want] of cases) test(why, () => assert.deepEqual(laneReport(quiet, now, 'green').errorOrigins, want));
+
+  test('without colormesh_pod_info (Prometheus) nothing is claimed', () => {
+    const before = reading([['f', pod(undefined, 0)]]);
+    assert.deepEqual(laneReport(before, reading([['f', pod(undefined, 5, { web: 5 })]]), 'green').errorOrigins, []);
+  });
+});
+
 describe('judgeSample', () => {
   const thresholds: Thresholds = { maxErrorRatePct: 1, maxP99Ms: 200, minRequests: 20 };
   const lane = (requests: number, errors5xx: number, p99Ms: number | undefined, byService: Array<[string, number]> = []): LaneReport => ({
@@ -95,6 +118,7 @@ describe('judgeSample', () => {
     errorRatePct: requests > 0 ? (errors5xx / requests) * 100 : 0,
     p99Ms,
     byService: new Map(byService.map(([s, e]) => [s, { requests, errors5xx: e, errorRatePct: 0, p99Ms }])),
+    errorOrigins: byService.length > 1 ? [byService.at(-1)![0]] : [],
   });
   const interval = 10_000;
   const cases: Array<[string, LaneReport, number, string]> = [
@@ -105,6 +129,7 @@ describe('judgeSample', () => {
     ['healthy at the end of the interval: passed', lane(100, 1, 50), 10_000, 'passed'],
     ['exactly the limit error rate passes', lane(200, 2, 50), 10_000, 'passed'],
     ['error rate over the limit fails at once', lane(100, 2, 50, [['base-service', 2]]), 1_000, 'failed: 5xx 2.0% > 1.0% (2 of 100); 5xx at base-service 2'],
+    ['the failure names where the errors began', lane(100, 4, 50, [['frontend', 2], ['base-service', 2]]), 1_000, 'failed: 5xx 4.0% > 1.0% (4 of 100); 5xx at frontend 2, base-service 2; failing: base-service'],
     ['p99 at the limit fails', lane(100, 0, 200), 1_000, 'failed: p99 200ms >= 200ms'],
     ['once min-requests is reached, a failure is judged even late', lane(20, 20, 10), 29_000, 'failed: 5xx 100.0%'],
   ];
