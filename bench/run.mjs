@@ -32,6 +32,7 @@ const USAGE = `usage: node bench/run.mjs [options]   (npm run bench -- [options]
                         "after 150 000"), without on colormesh-inbound
   --modules             also measure the RSS each module a sidecar loads costs (bench/module-cost.mjs)
   --colormesh-flag F    extra flag for every colormesh sidecar (repeatable), e.g. --colormesh-flag=--access-log-sample=100
+  --node-flag F         extra Node.js/V8 flag for every colormesh sidecar (repeatable), e.g. --node-flag=--max-semi-space-size=2
   --no-micro            skip the micro-benchmarks of the pure core
   --soak [N]            also send N requests (default 1000000) through colormesh 1 hop, sampling RSS
   --nice=N              run every bench process at niceness N (e.g. --nice=-10, root only) on a shared machine
@@ -47,7 +48,7 @@ function options() {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean' }, only: { type: 'string' }, duration: { type: 'string' }, rate: { type: 'string' },
-      'rate-duration': { type: 'string' }, connections: { type: 'string' }, 'colormesh-flag': { type: 'string', multiple: true },
+      'rate-duration': { type: 'string' }, connections: { type: 'string' }, 'colormesh-flag': { type: 'string', multiple: true }, 'node-flag': { type: 'string', multiple: true },
       rounds: { type: 'string' }, 'round-duration': { type: 'string' }, 'trace-fill': { type: 'string' }, modules: { type: 'boolean' },
       'no-micro': { type: 'boolean' }, soak: { type: 'string' }, nice: { type: 'string' }, realtime: { type: 'boolean' }, 'keep-temp': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
@@ -72,6 +73,7 @@ function options() {
     traceFill: num(values['trace-fill'], 150_000),
     modules: values.modules === true,
     colormeshFlags: values['colormesh-flag'] ?? [],
+    nodeFlags: values['node-flag'] ?? [],
     micro: values['no-micro'] !== true,
     soakRequests: values.soak === undefined ? 0 : Number(values.soak),
     keepTemp: values['keep-temp'] === true,
@@ -98,7 +100,7 @@ async function main() {
   const upstreamConf = writeNginxUpstream(dir, upstreamPort);
   const upstream = startPinned('nginx-upstream', LOAD_CPU, 'nginx', ['-p', upstreamConf.prefix, '-c', upstreamConf.file], { logFile: join(dir, 'nginx-upstream.log') });
   await waitForPort(upstreamPort, upstream);
-  const ctx = { dir, upstreamPort, upstream, colormeshFlags: opts.colormeshFlags };
+  const ctx = { dir, upstreamPort, upstream, colormeshFlags: opts.colormeshFlags, nodeArgs: opts.nodeFlags };
 
   const haveColormesh = colormeshBuilt();
   const rows = [];
