@@ -57,17 +57,22 @@ function sourceFrom(values: Record<string, string | undefined>): MetricsSource {
   const metrics = values['metrics'];
   const prometheus = values['prometheus'];
   if (metrics !== undefined && prometheus !== undefined) throw new UsageError('give --metrics URL,... or --prometheus URL, not both');
-  const check = (flag: string, url: string): string => {
+  const check = (flag: string, url: string): URL => {
+    let parsed: URL;
     try {
-      const parsed = new URL(url);
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+      parsed = new URL(url);
     } catch {
       throw new UsageError(`--${flag}: "${url}" is not an http(s) URL`);
     }
-    return url;
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--${flag}: "${url}" is not an http(s) URL`);
+    return parsed;
   };
-  if (prometheus !== undefined) return prometheusSource(check('prometheus', prometheus));
-  const urls = (metrics ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '').map((u) => check('metrics', u));
+  if (prometheus !== undefined) return prometheusSource(check('prometheus', prometheus).href);
+  // A bare sidecar address (http://10.0.0.5:15020) means its /metrics, as for colormesh rollout.
+  const urls = (metrics ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '').map((u) => {
+    const url = check('metrics', u);
+    return url.pathname === '/' && url.search === '' ? new URL('/metrics', url).href : u;
+  });
   if (urls.length === 0) throw new UsageError('which metrics? give --metrics URL,... (the sidecars\' /metrics) or --prometheus URL');
   return scrapeSource(urls);
 }

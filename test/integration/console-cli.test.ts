@@ -38,7 +38,7 @@ describe('colormesh console (CLI)', { timeout: 60_000 }, () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'cm-console-cli-'));
     const file = path.join(dir, 'rules.yaml');
     writeFileSync(file, RULES);
-    const p = spawnCli(['console'], { COLORMESH_CONFIG: file, COLORMESH_CONSOLE_METRICS: 'http://127.0.0.1:9/metrics', COLORMESH_CONSOLE_PORT: '0', COLORMESH_CONSOLE_BIND: '127.0.0.1' });
+    const p = spawnCli(['console'], { COLORMESH_CONFIG: file, COLORMESH_CONSOLE_METRICS: 'http://127.0.0.1:9', COLORMESH_CONSOLE_PORT: '0', COLORMESH_CONSOLE_BIND: '127.0.0.1' });
     try {
       let port = 0;
       await until('the URL', () => {
@@ -50,6 +50,7 @@ describe('colormesh console (CLI)', { timeout: 60_000 }, () => {
       assert.equal(state.status, 200);
       assert.deepEqual(state.json.split.weights, { blue: 90, green: 10 });
       assert.equal(state.json.metrics.targets[0].ok, false, 'a dead sidecar is reported, not fatal');
+      assert.equal(state.json.metrics.targets[0].url, 'http://127.0.0.1:9/metrics', 'a bare sidecar address means its /metrics');
       p.child.kill('SIGTERM');
       assert.equal(await p.exited, 0);
     } finally {
