@@ -121,6 +121,19 @@ services:
     assert.equal(admin.status, 400);
   });
 
+  test('the hop counter: sent on incremented, refused at 16 (508), never handed to the app', async () => {
+    const out = sc.ports.outbound as number;
+    const passed = await request(out, { path: 'http://base:8080/x', headers: { baggage: 'color=blue', 'x-colormesh-hops': '3' } });
+    assert.equal(passed.json.headers['x-colormesh-hops'], '4');
+    const fresh = await request(out, { path: 'http://base:8080/x', headers: { baggage: 'color=blue' } });
+    assert.equal(fresh.json.headers['x-colormesh-hops'], '1');
+    const looped = await request(out, { path: 'http://base:8080/x', headers: { baggage: 'color=blue', 'x-colormesh-hops': '16' } });
+    assert.equal(looped.status, 508);
+    assert.equal(looped.json.error, 'loop_detected');
+    const toApp = await request(sc.ports.inbound as number, { headers: { 'x-colormesh-hops': '5' } });
+    assert.equal(toApp.json.headers['x-colormesh-hops'], undefined);
+  });
+
   test('upgrade to the outbound listener\'s own port is refused, not looped (regression)', async () => {
     const out = sc.ports.outbound as number;
     const reply = await raw(out, `GET http://127.0.0.1:${out}/ws HTTP/1.1\r\nHost: 127.0.0.1:${out}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
