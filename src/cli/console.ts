@@ -4,7 +4,7 @@ import os from 'node:os';
 import { ConsoleMonitor, type MetricsSource } from '../console/monitor.js';
 import { rolloutStatusPath } from '../console/rollout-status.js';
 import { startConsoleServer } from '../console/server.js';
-import { prometheusSource, scrapeSource } from '../console/sources.js';
+import { noMetrics, prometheusSource, scrapeSource } from '../console/sources.js';
 import { ConfigMapRulesStore, FileRulesStore, parseConfigMapRef, type RulesStore } from '../release/rules-store.js';
 import { parseFlags, portFlag, UsageError, type FlagSpecs } from './flags.js';
 
@@ -73,7 +73,8 @@ function sourceFrom(values: Record<string, string | undefined>): MetricsSource {
     const url = check('metrics', u);
     return url.pathname === '/' && url.search === '' ? new URL('/metrics', url).href : u;
   });
-  if (urls.length === 0) throw new UsageError('which metrics? give --metrics URL,... (the sidecars\' /metrics) or --prometheus URL');
+  // Without metrics the console still shows the rules and moves the weights; the lane map has no traffic.
+  if (urls.length === 0) return noMetrics();
   return scrapeSource(urls);
 }
 

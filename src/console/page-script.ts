@@ -106,7 +106,7 @@ const MAIN = String.raw`
     t.textContent = '';
     if (state.rules.error) t.appendChild(el('div', { className: 'bad', text: 'rules: ' + state.rules.error }));
     var ok = state.metrics.targets.filter(function (x) { return x.ok; }).length;
-    t.appendChild(el('div', { text: ok + ' of ' + state.metrics.targets.length + ' metrics sources answered' }));
+    t.appendChild(el('div', { text: state.metrics.targets.length ? ok + ' of ' + state.metrics.targets.length + ' metrics sources answered' : 'no metrics source: ' + state.metrics.source }));
     state.metrics.targets.filter(function (x) { return !x.ok; }).forEach(function (x) {
       t.appendChild(el('div', { className: 'bad', text: x.url + ': ' + x.error }));
     });

@@ -58,6 +58,14 @@ async function get(url: string, timeoutMs: number, accept: string): Promise<stri
   return response.text();
 }
 
+/** No metrics source given: the page shows the rules and the controls, and says where traffic figures would come from. */
+export function noMetrics(): MetricsSource {
+  return {
+    describe: () => 'none (give --metrics URL,... or --prometheus URL)',
+    sample: () => Promise.resolve({ samples: [], targets: [] }),
+  };
+}
+
 /** Scrapes each URL every refresh and answers rates over `windowMs`. */
 export function scrapeSource(urls: readonly string[], windowMs = 5000, timeoutMs = 1500): MetricsSource {
   const window = new RateWindow(windowMs);
