@@ -44,7 +44,8 @@ candidate lane from live metrics at every sample, and rolls back by itself when 
                            on, for at most 3 intervals, then fails ("no traffic to judge")
   --abort                  set the candidate's share to 0 now and exit
 
-Output: one line per sample on stdout, ending "ok" (step passed), "waiting" or "failed: REASON".
+Output: one line per sample on stdout, ending with its judgement: "ok" (healthy so far; "step passed | ok"
+when it completes a step), "waiting" (too few requests to judge yet) or "failed: REASON".
 Exit: 0 promoted (or --abort done), 1 rolled back, 2 bad input (nothing written), 3 concurrent edit of the
 rules detected (nothing more written), 130 SIGINT / 143 SIGTERM (rolled back).
 `;

@@ -132,12 +132,16 @@ export async function runRollout(plan: RolloutPlan, io: RolloutIo): Promise<numb
         io.out(`${figures} | failed: ${verdict.reason}`);
         return rollBack(verdict.reason, EXIT.rolledBack, judgedAt);
       }
+      // Each sample ends with its judgement: ok (healthy so far), waiting (too few requests to judge), failed.
+      if (verdict.kind === 'waiting') {
+        io.out(`${figures} | ${candidate.requests} of ${plan.thresholds.minRequests} requests needed | waiting`);
+        continue;
+      }
       if (verdict.kind === 'passed') {
-        io.out(`${figures} | ok`);
+        io.out(`${figures} | step passed | ok`);
         break;
       }
-      const note = verdict.kind === 'waiting' ? ` | ${candidate.requests} of ${plan.thresholds.minRequests} requests needed` : '';
-      io.out(`${figures}${note} | waiting`);
+      io.out(`${figures} | ok`);
     }
   }
   io.err(`promoted: ${lanes.to} has ${lanes.sum} (100% of what ${lanes.from} and ${lanes.to} shared)`);

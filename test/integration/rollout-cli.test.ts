@@ -45,7 +45,7 @@ describe('colormesh rollout on a loopback mesh', () => {
     const lines = result.stdout.trim().split('\n');
     assert.ok(lines.length >= 8, result.stdout); // at least 4 samples per step
     for (const line of lines) assert.match(line, /^step [12]\/2 green (50|100)% .*\| (ok|waiting)$/);
-    assert.equal(lines.filter((l) => l.endsWith('| ok')).length, 2);
+    assert.equal(lines.filter((l) => l.endsWith('| step passed | ok')).length, 2);
     // The release console learns of the rollout from the status file beside the rules (docs/console.md).
     const status = JSON.parse(readFileSync(`${mesh.rulesPath}.rollout.json`, 'utf8')) as { state: string; step: number; steps: number[]; from: string; to: string };
     assert.deepEqual({ state: status.state, step: status.step, steps: status.steps, from: status.from, to: status.to }, { state: 'promoted', step: 1, steps: [50, 100], from: 'blue', to: 'green' });

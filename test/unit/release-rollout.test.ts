@@ -150,8 +150,9 @@ describe('runRollout', () => {
     assert.deepEqual(weights, { blue: 0, green: 90, red: 10 });
     assert.equal(store.writes.length, 3);
     assert.equal(io.lines.length, 12);
-    assert.equal(io.lines.filter((l) => l.endsWith('| ok')).length, 3);
-    assert.ok(io.lines.every((l) => /\| (ok|waiting)$/.test(l)), io.lines.join('\n'));
+    assert.equal(io.lines.filter((l) => l.endsWith('| step passed | ok')).length, 3);
+    // 50 requests per sample is past --min-requests 20: every sample is judged, and healthy.
+    assert.ok(io.lines.every((l) => /\| ok$/.test(l)), io.lines.join('\n'));
     // Everything but the weights is byte for byte what it was.
     assert.equal(store.text, RULES.replace('{ blue: 90, green: 0, red: 10 }', '{ blue: 0, green: 90, red: 10 }'));
   });
@@ -169,6 +170,7 @@ describe('runRollout', () => {
     const { code, io } = await run(scripted(() => ({ requests: 1, errors: 0 })));
     assert.equal(code, EXIT.rolledBack);
     assert.equal(io.lines.length, 12); // 3 intervals × 4 samples
+    assert.ok(io.lines.slice(0, -1).every((l) => / of 20 requests needed \| waiting$/.test(l)), io.lines.join('\n'));
     assert.match(io.lines.at(-1) as string, /failed: no traffic to judge/);
   });
 
