@@ -24,8 +24,9 @@ function parseObject(text: string): Raw {
   return value as Raw;
 }
 
+/** The version the client based its change on: `version`, or `expectedVersion` as writeSplit calls it. */
 function versionOf(body: Raw): string | undefined {
-  const v = body['version'];
+  const v = body['version'] ?? body['expectedVersion'];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string' || v === '') throw new RequestError(400, 'invalid_request', '"version", when given, must be the rules version string from /api/state');
   return v;
@@ -39,7 +40,7 @@ function versionOf(body: Raw): string | undefined {
 export function parseSplitBody(text: string): { weights: Record<string, number>; version: string | undefined } {
   const body = parseObject(text);
   for (const key of Object.keys(body)) {
-    if (key !== 'weights' && key !== 'version') throw new RequestError(400, 'invalid_request', `unknown field "${key}"; expected {"weights": {COLOR: WEIGHT, …}}`);
+    if (key !== 'weights' && key !== 'version' && key !== 'expectedVersion') throw new RequestError(400, 'invalid_request', `unknown field "${key}"; expected {"weights": {COLOR: WEIGHT, …}}`);
   }
   const raw = body['weights'];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {

@@ -21,6 +21,8 @@ export interface SplitState {
 }
 
 export interface ConsoleState {
+  /** the rules version (as rules.version): what a write answers and may send back to be conflict-checked */
+  version: string | null;
   updatedAt: string;
   /** how often the console re-reads rules and metrics, ms */
   refreshMs: number;
@@ -65,6 +67,7 @@ export function buildState(input: StateInput): ConsoleState {
     split = { weights: { ...rules.split.weights }, stable: stable ?? null, candidates, stickyBy: rules.split.stickyBy ?? null };
   }
   return {
+    version: rules?.hash ?? null,
     updatedAt: new Date(input.now).toISOString(),
     refreshMs: input.refreshMs,
     rules: {

@@ -75,6 +75,7 @@ describe('parseSplitBody', () => {
   test('weights, lower-cased, and an optional version', () => {
     assert.deepEqual(parseSplitBody('{"weights":{"Blue":90,"green":10},"version":"abc"}'), { weights: { blue: 90, green: 10 }, version: 'abc' });
     assert.deepEqual(parseSplitBody('{"weights":{"green":0}}'), { weights: { green: 0 }, version: undefined });
+    assert.deepEqual(parseSplitBody('{"weights":{"green":0},"expectedVersion":"v"}').version, 'v');
   });
   test('a negative weight passes through to the validator, whose message is the one shown', () => {
     assert.deepEqual(parseSplitBody('{"weights":{"green":-5}}').weights, { green: -5 });

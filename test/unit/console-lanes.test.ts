@@ -181,6 +181,7 @@ describe('buildState', () => {
     });
     assert.deepEqual(state.split, { weights: { blue: 80, green: 20, red: 0 }, stable: 'blue', candidates: ['green', 'red'], stickyBy: 'header x-user-id' });
     assert.equal(state.rules.version, view.hash, 'the rules version is their hash, as the sidecars report it');
+    assert.equal(state.version, view.hash);
     assert.equal(state.rules.storeVersion, 'v1');
     assert.equal(state.rollout, null);
     assert.equal(state.metrics.targets[0]?.error, 'ECONNREFUSED');
