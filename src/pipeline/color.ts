@@ -51,6 +51,10 @@ export function resolveInboundColor(state: MeshState, ex: Exchange, entry: boole
   }
   ex.colorSource = color === undefined ? 'none' : 'baggage';
   ex.shadow = color !== undefined && found?.shadow === true;
+  // A shadow copy keeps its lane at an entry point inside the mesh (a mirrored call to the frontend
+  // must not be re-colored into production); at the gateway it can only come from outside, and is
+  // treated like any client color.
+  if (ex.shadow && ex.direction === 'gateway') ex.shadow = false;
   if (entry && !ex.shadow) {
     const result = colorIngress(rules, { headers: req.headers, url: req.url }, color, state.random);
     color = result.color;

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnostics_channel from 'node:diagnostics_channel';
 import { channels, type MirrorEvent } from '../../src/events.js';
+import http from 'node:http';
 import { deadPort, request, rules, sidecar, sleep, startEcho, type Echo } from '../support/mesh.js';
 
 /** Collects mirror outcomes while `fn` runs. */
@@ -167,6 +168,59 @@ services:
     } finally {
       await sc.drain();
       await Promise.all([plain.close(), green.close(), outside.close()]);
+    }
+  });
+
+  test('3 hops: a copy made at the edge reaches green frontend, then stops at order-service, which has no green', async () => {
+    // order-service has only its production version; count what reaches it.
+    const order = await startEcho('order-prod');
+    // frontend's versions call order-service through their own sidecar, forwarding baggage as an instrumented app does.
+    const outbound: Record<string, number> = {};
+    const seenByOrderCall: Array<{ version: string; status: number }> = [];
+    const frontend = (version: string) => startEcho(version, (req, res) => {
+      const call = http.request({ host: '127.0.0.1', port: outbound[version], path: 'http://order-service/', headers: { baggage: String(req.headers.baggage ?? '') } }, (r) => {
+        r.resume();
+        r.on('end', () => {
+          seenByOrderCall.push({ version, status: r.statusCode ?? 0 });
+          res.end(`${version}:${r.statusCode}`);
+        });
+      });
+      call.end();
+    });
+    const prodApp = await frontend('frontend-prod');
+    const greenApp = await frontend('frontend-green');
+    const meshRules = (frontendEndpoints: string): string => `
+ingress:
+  entrypoints: [frontend]
+services:
+  frontend:
+    mirror: { color: green }
+    endpoints:
+${frontendEndpoints}
+  order-service:
+    endpoints:
+      - { address: "${order.address}" }
+`;
+    const prodPod = await sidecar({ rules: rules(meshRules('      - { address: "127.0.0.1:1" }')), service: 'frontend', appPort: prodApp.port });
+    const greenPod = await sidecar({ rules: rules(meshRules('      - { address: "127.0.0.1:1" }')), service: 'frontend', color: 'green', appPort: greenApp.port });
+    outbound['frontend-prod'] = prodPod.ports.outbound as number;
+    outbound['frontend-green'] = greenPod.ports.outbound as number;
+    const edge = await sidecar({
+      rules: rules(meshRules(`      - { address: "127.0.0.1:${prodPod.ports.inbound}" }\n      - { address: "127.0.0.1:${greenPod.ports.inbound}", color: green }`)),
+      gateway: { service: 'frontend', port: 0 },
+    });
+    try {
+      const reply = await request(edge.ports.gateway as number, { headers: { host: 'shop.example' } });
+      assert.equal(reply.text, 'frontend-prod:200', 'the user got production');
+      for (let i = 0; i < 40 && seenByOrderCall.length < 2; i++) await sleep(25);
+      assert.deepEqual(seenByOrderCall.map((c) => `${c.version}:${c.status}`).sort(), ['frontend-green:503', 'frontend-prod:200']);
+      assert.equal(order.hits, 1, 'only the user\'s own call reached the production order-service');
+      // A client cannot ask the edge for a shadow lane: it is colored like any other request.
+      const sneaky = await request(edge.ports.gateway as number, { headers: { host: 'shop.example', baggage: 'color=green;shadow' } });
+      assert.equal(sneaky.text, 'frontend-prod:200');
+    } finally {
+      await Promise.all([edge.drain(), prodPod.drain(), greenPod.drain()]);
+      await Promise.all([order.close(), prodApp.close(), greenApp.close()]);
     }
   });
 });
