@@ -83,15 +83,12 @@ function insertion(text: string, map: YAMLMap, entries: Array<[string, number]>)
   if (range == null) throw new SplitEditError('cannot locate ingress.split.weights in the text');
   const rendered = entries.map(([k, v]) => `${k}: ${formatWeight(v)}`);
   if (map.flow) {
-    const close = text.lastIndexOf('}', range[1] - 1);
-    if (close < range[0]) throw new SplitEditError('cannot locate the end of ingress.split.weights');
-    // Keep the space before `}` the author used: `{ blue: 80 }` → `{ blue: 80, green: 0 }`.
-    let at = close;
-    while (at > range[0] && /[ \t]/.test(text[at - 1] as string)) at--;
-    const empty = map.items.length === 0;
-    const inside = text.slice(text.indexOf('{', range[0]) + 1, close).trim();
-    const prefix = empty || inside.endsWith(',') ? (empty && at === close ? '' : ' ') : ', ';
-    return { start: at, end: at, text: `${prefix}${rendered.join(', ')}` };
+    // Right after the last value, so `{ blue: 80 }`, `{blue: 80,}` and a map over several lines all keep their shape.
+    const lastValueEnd = (map.items[map.items.length - 1]?.value as Node | null | undefined)?.range?.[1];
+    if (lastValueEnd !== undefined) return { start: lastValueEnd, end: lastValueEnd, text: `, ${rendered.join(', ')}` };
+    const open = text.indexOf('{', range[0]);
+    if (open === -1 || open >= range[1]) throw new SplitEditError('cannot locate ingress.split.weights in the text');
+    return { start: open + 1, end: open + 1, text: ` ${rendered.join(', ')} ` };
   }
   const last = map.items[map.items.length - 1] as Pair;
   const firstKey = map.items[0]?.key as Node | undefined;

@@ -46,6 +46,14 @@ describe('setSplitWeights golden files', () => {
     assert.equal(out, 'ingress:\n  split:\n    weights:\n      blue: 100  # stable\n      green: 0\n# end\n');
   });
 
+  test('a color added to a flow map keeps its shape: one line, several lines, trailing comma, empty', () => {
+    const wrap = (w: string): string => `ingress:\n  split:\n    weights: ${w}\n`;
+    assert.equal(setSplitWeights(wrap('{blue: 100}'), { green: 0 }), wrap('{blue: 100, green: 0}'));
+    assert.equal(setSplitWeights(wrap('{ blue: 100, }'), { green: 0 }), wrap('{ blue: 100, green: 0, }'));
+    assert.equal(setSplitWeights(wrap('{\n      blue: 100\n    }'), { green: 0 }), wrap('{\n      blue: 100, green: 0\n    }'));
+    assert.equal(setSplitWeights(wrap('{}'), { green: 0 }), wrap('{ green: 0 }'));
+  });
+
   test('CRLF files stay CRLF', () => {
     const text = 'ingress:\r\n  split:\r\n    weights: { blue: 100, green: 0 }\r\n';
     assert.equal(setSplitWeights(text, { blue: 50, green: 50 }), 'ingress:\r\n  split:\r\n    weights: { blue: 50, green: 50 }\r\n');
