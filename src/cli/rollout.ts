@@ -101,6 +101,10 @@ async function rollout(argv: readonly string[], values: Record<string, string | 
   for (const share of steps) editSplitText(current.text, weightsAt(lanes, share), source);
   const scraper = scraperFrom(values, [lanes.to, lanes.from]);
 
+  const currentShare = ((fileWeights[lanes.toKey] ?? 0) / lanes.sum) * 100;
+  if ((steps[0] as number) < currentShare) {
+    io.err(`warning: ${lanes.to} has ${currentShare.toFixed(1)}% now; step 1 (${steps[0]}%) moves some of its users back to ${lanes.from}`);
+  }
   const between = colorsBetween(fileWeights, lanes);
   if (between.length > 0) {
     io.err(`warning: ${between.join(', ')} ${between.length === 1 ? 'sits' : 'sit'} between ${lanes.from} and ${lanes.to} in ingress.split.weights; ` +
