@@ -32,9 +32,7 @@ export class Forwarding {
 
   start(): void {
     const { ex } = this;
-    const res = ex.res!;
     if (ex.set !== undefined && ex.rule !== undefined && ex.rule.retries > 0 && hasBody(ex.req)) this.recorder = new BodyRecorder(ex.req);
-    res.once('close', this.onClientClosed);
     this.send(undefined);
   }
 
@@ -138,15 +136,15 @@ export class Forwarding {
     this.recorder?.stop();
   }
 
-  /** The response closed: finished normally, or the client went away mid-request. */
-  private readonly onClientClosed = (): void => {
+  /** The response closed (the entry point calls this): finished normally, or the client went away mid-request. */
+  clientClosed(): void {
     const attempt = this.attempt;
     if (!this.ex.finished) this.finish();
     if (attempt !== undefined && !attempt.ended) {
       attempt.call?.abort('reset');
       attempt.end(attempt.status === 0 ? 'reset' : undefined);
     }
-  };
+  }
 }
 
 /** One attempt: the telemetry's AttemptEvent and the upstream's ResponseSink in one object. */

@@ -42,12 +42,18 @@ export class EntryPoint {
 
   request(req: IncomingMessage, res: ServerResponse): void {
     const ex = new Exchange(this.classifier.direction, this.state.rules, req, res, undefined, undefined);
-    res.once('close', () => onExchangeClosed(ex));
+    let forwarding: Forwarding | undefined;
+    // One listener for the end of the exchange: the attempt in flight ends first, then the hop.
+    res.once('close', () => {
+      forwarding?.clientClosed();
+      onExchangeClosed(ex);
+    });
     const refusal = this.prepare(ex);
     if (refusal !== undefined) return this.refuse(ex, refusal);
     this.announce(ex);
     if (ex.set !== undefined) for (const step of this.state.policies) step.beforeAttempts?.(ex);
-    new Forwarding(this.state, ex, this.classifier.countsHops ? hopsOf(req) + 1 : undefined).start();
+    forwarding = new Forwarding(this.state, ex, this.classifier.countsHops ? hopsOf(req) + 1 : undefined);
+    forwarding.start();
   }
 
   /** Upgrade: a WebSocket is routed like a request (one attempt, no retries); anything else is plain HTTP/1.1. */
@@ -66,7 +72,11 @@ export class EntryPoint {
       ex.upstreamColor = endpoint.color;
     }
     ex.attempts = 1;
+    // http-proxy sends req.headers on as they are: the proxy's own headers go, the hop counter is set.
+    delete req.headers['proxy-authorization'];
+    delete req.headers['proxy-connection'];
     if (this.classifier.countsHops) req.headers['x-colormesh-hops'] = String(hopsOf(req) + 1);
+    else delete req.headers['x-colormesh-hops'];
     this.announce(ex);
     this.state.tunnels.upgrade(req, socket, head, target, (failure) => {
       this.refuse(ex, failure.loop ? { code: 'bad_request', message: failure.message } : { code: 'upstream_unreachable', message: failure.message });
