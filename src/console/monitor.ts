@@ -92,7 +92,10 @@ export class ConsoleMonitor {
       this.rulesError = `cannot read ${this.opts.store.describe()}: ${(err as Error).message}`;
       return;
     }
-    if (read.version === this.version && this.view !== undefined) return;
+    if (read.version === this.version && this.view !== undefined) {
+      this.rulesError = undefined; // the last good text is back (an invalid edit was undone)
+      return;
+    }
     try {
       this.view = rulesView(read.text, this.opts.store.describe());
       this.version = read.version;

@@ -105,6 +105,9 @@ const MAIN = String.raw`
     var t = $('targets');
     t.textContent = '';
     if (state.rules.error) t.appendChild(el('div', { className: 'bad', text: 'rules: ' + state.rules.error }));
+    var banner = $('banner');
+    banner.hidden = !state.rules.error;
+    banner.textContent = state.rules.error ? 'The rules cannot be read or are not valid; the sidecars keep the last good ones, shown here.\n' + state.rules.error : '';
     var ok = state.metrics.targets.filter(function (x) { return x.ok; }).length;
     t.appendChild(el('div', { text: state.metrics.targets.length ? ok + ' of ' + state.metrics.targets.length + ' metrics sources answered' : 'no metrics source: ' + state.metrics.source }));
     state.metrics.targets.filter(function (x) { return !x.ok; }).forEach(function (x) {

@@ -36,6 +36,7 @@ button:disabled { opacity:.45; cursor:default; }
 .step.failed { background:var(--bad); color:#fff; border-color:var(--bad); }
 .bad { color:var(--bad); font-weight:700; }
 .muted { color:var(--muted); }
+#banner { background:#fdecea; border:1px solid var(--bad); color:var(--bad); border-radius:8px; padding:10px 16px; font-weight:600; white-space:pre-wrap; }
 .lanemap { display:grid; gap:0; }
 .lanehead, .lanerow { display:grid; grid-template-columns:170px 1fr; }
 .lanehead .lanes div { padding:6px 8px; font-weight:700; color:#fff; border-radius:6px 6px 0 0; margin:0 4px; }
@@ -67,6 +68,7 @@ const BODY = `
   <span id="live" class="down">connecting…</span>
 </header>
 <main>
+  <div id="banner" role="alert" hidden></div>
   <section id="split" aria-label="ingress split">
     <h2>Ingress split</h2>
     <div class="splitbar" id="splitbar"></div>

@@ -4,7 +4,7 @@
 // fresh temporary profile of its own, removed on close.)
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -103,6 +103,19 @@ describe('the release console in a browser', { timeout: 180_000, skip: !present 
       assert.equal(rules(), text, 'the rule file is unchanged');
       await page.locator('#reset').click();
     }
+  });
+
+  test('an invalid rule file saved by hand is shown as such; the last good rules stay on the page', async () => {
+    const good = rules();
+    writeFileSync(mesh.rulesFile, good.replace('version: 1', 'version: 1\nbogus: true'));
+    try {
+      await page.getByText('The rules cannot be read or are not valid').waitFor();
+      assert.match(await page.locator('#banner').innerText(), /bogus/);
+      assert.match(await page.locator('#splitbar').innerText(), /blue 100 %/);
+    } finally {
+      writeFileSync(mesh.rulesFile, good);
+    }
+    await page.locator('#banner').waitFor({ state: 'hidden' });
   });
 
   test('a screenshot of the page', async () => {
