@@ -89,7 +89,8 @@ export class Forwarding {
     if (ex.finished) return;
     if (f.loop) return this.fail('bad_request', f.message);
     if (f.kind === 'timeout') return this.fail('upstream_timeout');
-    const replayable = this.recorder === undefined ? !hasBody(ex.req) || ex.attempts === 0 : this.recorder.replayable;
+    // Without a kept copy, only a bodiless request can be sent again.
+    const replayable = this.recorder === undefined ? !hasBody(ex.req) : this.recorder.replayable;
     if (f.stale && !this.staleRetried && replayable && (ex.set !== undefined || ex.via === 'local')) {
       // The pooled connection was dead before our request reached the app: same endpoint, new connection.
       this.staleRetried = true;
@@ -117,7 +118,7 @@ export class Forwarding {
     if (endpoint === undefined || ex.set === undefined || ex.rule === undefined) return false;
     if (ex.attempts > ex.rule.retries) return false;
     if (ex.set.endpoints.length <= (ex.tried?.size ?? 0) + 1) return false;
-    if (this.recorder !== undefined ? !this.recorder.replayable : hasBody(ex.req)) return false;
+    if (this.recorder !== undefined ? !this.recorder.replayable : hasBody(ex.req)) return false; // nothing to send again
     // Nothing reached the upstream on a connect failure; after that only idempotent methods are safe.
     return kind === 'connect' || IDEMPOTENT.has(ex.req.method ?? '');
   }
