@@ -1,8 +1,10 @@
 // What mirroring costs the original request (SPEC 8, issue 13): the same sidecar setup with no
 // mirror, with `percent: 100` to a healthy green, and to a green that never answers, interleaved
 // in rounds; prints p50/p99 of the originals and the sidecar's RSS after each run.
-// usage: npm run build && node bench/mirror-cost.mjs [--requests 5000] [--rounds 3] [--concurrency 8]
-import { spawn } from 'node:child_process';
+// Load is open-loop at a constant rate (bench/lib/constant-rate.mjs, latency from each request's
+// intended send time), well below saturation, as a sidecar runs in production.
+// usage: npm run build && node bench/mirror-cost.mjs [--requests 5000] [--rate 500] [--rounds 3]
+import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,10 +14,11 @@ import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const CLI = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-const { values } = parseArgs({ options: { requests: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '8' } } });
+const GENERATOR = fileURLToPath(new URL('./lib/constant-rate.mjs', import.meta.url));
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '5000' }, rounds: { type: 'string', default: '3' }, rate: { type: 'string', default: '500' } } });
 const REQUESTS = Number(values.requests);
 const ROUNDS = Number(values.rounds);
-const CONCURRENCY = Number(values.concurrency);
+const RATE = Number(values.rate);
 const BODY = Buffer.alloc(1024, 'x');
 
 function listen(handler) {
@@ -51,27 +54,11 @@ async function runOnce(name, dir, outboundPort) {
       if (ok) break;
       await sleep(100);
     }
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    const latencies = [];
-    let next = 0;
-    let failed = 0;
-    const one = () => new Promise((resolve) => {
-      const t0 = performance.now();
-      const req = http.request({ host: '127.0.0.1', port: outboundPort, agent, headers: { host: 'svc', baggage: 'color=blue' } }, (res) => {
-        res.resume();
-        res.on('end', () => { if (res.statusCode !== 200) failed++; latencies.push(performance.now() - t0); resolve(); });
-      });
-      req.on('error', () => { failed++; resolve(); });
-      req.end();
-    });
-    const worker = async () => { while (next++ < REQUESTS) await one(); };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    const load = { port: outboundPort, host: 'svc', headers: [['baggage', 'color=blue']], rate: RATE, durationS: REQUESTS / RATE, warmupS: 1, connections: 8 };
+    const out = await new Promise((resolve, reject) => execFile(process.execPath, [GENERATOR, JSON.stringify(load)], { maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    const result = JSON.parse(out);
     await sleep(200);
-    const mb = rss(child.pid);
-    agent.destroy();
-    latencies.sort((a, b) => a - b);
-    const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-    return { p50: q(0.5), p99: q(0.99), rss: mb, failed };
+    return { p50: result.latencyUs.p50 / 1000, p99: result.latencyUs.p99 / 1000, rss: rss(child.pid), failed: result.errors + result.non2xx };
   } finally {
     child.kill('SIGKILL');
   }
@@ -94,7 +81,7 @@ try {
   for (const s of [blue, green, hanging]) { s.closeAllConnections(); s.close(); }
 }
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
-console.log(`\n${REQUESTS} requests × ${ROUNDS} rounds, ${CONCURRENCY} in flight; medians of the rounds`);
+console.log(`\n${REQUESTS} requests at ${RATE}/s × ${ROUNDS} rounds, open loop; medians of the rounds`);
 console.log('variant'.padEnd(32), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'RSS MB'.padStart(8), 'failed'.padStart(7));
 for (const [name, rs] of Object.entries(results)) {
   console.log(name.padEnd(32), median(rs.map((r) => r.p50)).toFixed(3).padStart(8), median(rs.map((r) => r.p99)).toFixed(3).padStart(8), median(rs.map((r) => r.rss)).toFixed(1).padStart(8), String(rs.reduce((a, r) => a + r.failed, 0)).padStart(7));
