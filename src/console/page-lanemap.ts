@@ -39,11 +39,14 @@ export const PAGE_LANE_MAP = String.raw`
         var c = cell.color;
         var has = cell.rps > 0 || cell.servedForOthersRps > 0 || cell.endpoints.healthy || cell.endpoints.configured || cell.endpoints.ejected;
         var children = [endpointsText(cell.endpoints, c)];
-        if (cell.rps > 0 || has) {
+        if (cell.rps > 0) {
           children.push(el('div', { className: 'rps', 'data-rps': '' }, [fmtRate(cell.rps) + ' req/s']));
           children.push(el('div', {}, [
             el('span', { className: cell.errorRate > 0.01 ? 'bad' : '', 'data-errors': '', text: '5xx ' + fmtPct(cell.errorRate) }),
             '  ·  p99 ', el('span', { 'data-p99': '', text: fmtMs(cell.p99Ms) })]));
+        } else if (has) {
+          // No requests of this color here: say so quietly, so the lanes with traffic stand out.
+          children.push(el('div', { className: 'muted', 'data-rps': '', text: '0 req/s of ' + laneName(c) + ' requests' }));
         }
         if (cell.servedForOthersRps > 0) children.push(el('div', { className: 'muted', 'data-served-others': '', text: 'serves ' + fmtRate(cell.servedForOthersRps) + ' req/s of other lanes' }));
         if (cell.mirroredRps > 0) children.push(el('div', { className: 'muted', text: 'mirrored in: ' + fmtRate(cell.mirroredRps) + '/s' }));
