@@ -204,7 +204,8 @@ export class Attempt implements AttemptEvent, ResponseSink {
     const res = this.fwd.ex.res!;
     if (res.destroyed) return false;
     if (res.write(chunk)) return true;
-    res.once('drain', this.onDrain);
+    // Back-pressure from a slow client: undici pauses until the response drains.
+    res.once('drain', () => this.resume?.());
     return false;
   }
 
@@ -236,6 +237,4 @@ export class Attempt implements AttemptEvent, ResponseSink {
       publish(channels.attemptEnd, this);
     }
   }
-
-  private readonly onDrain = (): void => this.resume?.();
 }

@@ -8,8 +8,6 @@ export interface HopTelemetry {
   /** ids the access log prints: the hop's own span when tracing is on */
   traceId: string | undefined;
   spanId: string | undefined;
-  /** attempt events the metrics saw, so hop-level fallbacks do not count an upstream error twice */
-  attemptEvents: number;
   /** attempt spans tracing started, so a hop without any still gets one CLIENT span */
   attemptSpans: number;
 }
@@ -18,7 +16,7 @@ export interface HopTelemetry {
 export function hopTelemetry(hop: HopEvent): HopTelemetry {
   let state = hop.telemetry as HopTelemetry | undefined;
   if (state === undefined) {
-    state = { span: undefined, traceId: undefined, spanId: undefined, attemptEvents: 0, attemptSpans: 0 };
+    state = { span: undefined, traceId: undefined, spanId: undefined, attemptSpans: 0 };
     hop.telemetry = state;
   }
   return state;

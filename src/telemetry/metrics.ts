@@ -1,7 +1,6 @@
 // Prometheus metrics on a registry of our own, fed only by the proxy's diagnostics_channel events.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AttemptEvent, EjectionEvent, EndpointsEvent, MirrorEvent, HopEvent, InvalidColorEvent, ReloadEvent, UpstreamErrorKind, ErrorCode } from '../events.js';
-import { hopTelemetry } from './hop-state.js';
 import { BoundedLabel, NONE_LABEL } from './label-values.js';
 import { HopSeries } from './hop-series.js';
 import { subscribeChannels } from './subscriptions.js';
@@ -17,6 +16,8 @@ const ERROR_KIND_OF_CODE: Partial<Record<ErrorCode, UpstreamErrorKind>> = {
 };
 
 const INGRESS_SOURCES = new Set(['rule', 'split', 'client']);
+/** Vias of a route decision: hops that publish attempt events for their upstream tries. */
+const ROUTED = new Set(['exact', 'untagged', 'default']);
 
 export interface MetricsOptions {
   /** colors always admitted as label values (the rule file's allow-list) */
@@ -149,12 +150,12 @@ export function startMetrics(opts: MetricsOptions = {}): Metrics {
       ingressAssignments.inc({ source: hop.colorSource, color });
     }
     const kind = hop.errorCode === undefined ? undefined : ERROR_KIND_OF_CODE[hop.errorCode];
-    if (kind !== undefined && hopTelemetry(hop).attemptEvents === 0) upstreamErrors.inc({ direction, service, kind });
+    // Attempt events (counted in onAttemptEnd) exist only for mesh endpoints, i.e. after a route decision.
+    if (kind !== undefined && !ROUTED.has(hop.via ?? '')) upstreamErrors.inc({ direction, service, kind });
   };
 
   const onAttemptStart = (message: unknown): void => {
     const event = message as AttemptEvent;
-    hopTelemetry(event.hop).attemptEvents++;
     if (event.attempt > 1) {
       retries.inc({ direction: event.hop.direction, service: services.value(event.hop.service), color: colors.value(event.hop.color) });
     }
