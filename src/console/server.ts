@@ -85,7 +85,8 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Co
   const guard: GuardOptions = { port: opts.port, names: opts.hostNames ?? [] };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://console');
-    const route = `${req.method} ${url.pathname}`;
+    // HEAD is GET without the body (Node leaves the body out), so `curl -I` works.
+    const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${url.pathname}`;
     const host = checkHost(req.headers, guard);
     if (!host.ok) return sendError(res, host.status, host.error, host.message);
     switch (route) {

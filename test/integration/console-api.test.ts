@@ -134,6 +134,8 @@ describe('colormesh console API', { timeout: 120_000 }, () => {
     const r = await request(mesh.consolePort, { path: '/api/split', headers: { host: `127.0.0.1:${mesh.consolePort}` } });
     assert.equal(r.status, 405);
     assert.equal(r.headers['allow'], 'POST');
+    const head = await request(mesh.consolePort, { method: 'HEAD', path: '/', headers: { host: `127.0.0.1:${mesh.consolePort}` } });
+    assert.deepEqual([head.status, head.text], [200, '']);
   });
 
   test('the traffic kept flowing through every write', () => {
