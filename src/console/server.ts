@@ -55,11 +55,8 @@ function readBody(req: http.IncomingMessage): Promise<string> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new RequestError(413, 'body_too_large', `a request body may have at most ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
+      // Past the limit the rest is read and dropped (not cut off), so the client gets its 413.
+      if (size > MAX_BODY_BYTES) return reject(new RequestError(413, 'body_too_large', `a request body may have at most ${MAX_BODY_BYTES} bytes`));
       chunks.push(chunk);
     });
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));

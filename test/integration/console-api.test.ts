@@ -129,6 +129,11 @@ describe('colormesh console API', { timeout: 120_000 }, () => {
     assert.deepEqual(r.json.weights, { blue: 100, green: 0 });
   });
 
+  test('a body over 64 KiB gets its 413', async () => {
+    const r = await post('/api/split', JSON.stringify({ weights: { blue: 1 }, pad: 'x'.repeat(100_000) }));
+    assert.deepEqual([r.status, r.json.error], [413, 'body_too_large']);
+  });
+
   test('unknown paths and methods', async () => {
     assert.equal((await request(mesh.consolePort, { path: '/nope', headers: { host: `127.0.0.1:${mesh.consolePort}` } })).status, 404);
     const r = await request(mesh.consolePort, { path: '/api/split', headers: { host: `127.0.0.1:${mesh.consolePort}` } });
