@@ -3,7 +3,7 @@
 // to charge CPU time and memory to.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { startPinned, waitForPort, freePorts, PROXY_CPU } from './procs.mjs';
 import {
   writeNginxProxy, writeHaproxy, writeColormeshRules,
@@ -11,6 +11,17 @@ import {
 } from '../peers/configs.mjs';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The Node options the image ships sidecars with (the Dockerfile's `ENV NODE_OPTIONS=` line), so the
+ * bench measures colormesh as it runs in a pod. COLORMESH_BENCH_NODE_OPTIONS overrides them ('' for none).
+ */
+export const SHIPPED_NODE_FLAGS = (() => {
+  const override = process.env.COLORMESH_BENCH_NODE_OPTIONS;
+  if (override !== undefined) return override.split(/\s+/).filter(Boolean);
+  const line = /^ENV NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(REPO, 'Dockerfile'), 'utf8'));
+  return line ? line[1].trim().split(/\s+/) : [];
+})();
+
 /** COLORMESH_BENCH_CLI points the bench at another build (e.g. a patched copy) to compare it with this one. */
 const COLORMESH_CLI = process.env.COLORMESH_BENCH_CLI ?? join(REPO, 'dist/src/cli/main.js');
 const BASELINE = join(REPO, 'bench/peers/http-proxy-baseline.mjs');
@@ -29,7 +40,7 @@ async function startSidecar(ctx, name, { rules, service, color, appPort }) {
   const [outbound, inbound, admin, metrics] = await freePorts(4);
   const args = [
     // ctx.nodeArgs: e.g. --cpu-prof from bench/profile.mjs
-    ...(ctx.nodeArgs ?? []), COLORMESH_CLI, 'run',
+    ...SHIPPED_NODE_FLAGS, ...(ctx.nodeArgs ?? []), COLORMESH_CLI, 'run',
     '--config', rules, '--service', service, '--bind', '127.0.0.1',
     '--outbound-port', String(outbound), '--inbound-port', String(inbound),
     '--admin-port', String(admin), '--metrics-port', String(metrics),

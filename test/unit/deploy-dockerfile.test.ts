@@ -68,8 +68,11 @@ describe('Dockerfile', () => {
     assert.deepEqual(majors, [24, 24], 'both stages build FROM node:24');
     const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
     assert.match(engines, /(\^|>=)24\b/, `engines "${engines}" does not include Node 24`);
+    // The image's NODE_OPTIONS must be options Node accepts there (not every flag is allowed in NODE_OPTIONS).
+    const nodeOptions = /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile)?.[1] ?? '';
+    assert.match(nodeOptions, /--max-semi-space-size=\d+/, 'the sidecar image caps the young generation');
     for (const args of [['--help'], ['inject', '--help'], ['webhook', '--help']]) {
-      const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 20_000 });
+      const result = spawnSync(process.execPath, [script, ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, NODE_OPTIONS: nodeOptions } });
       assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stdout, /usage: colormesh/);
     }
