@@ -40,6 +40,12 @@ export interface LaneCell {
   fallback: Array<{ via: 'untagged' | 'default' | 'other'; to: string; rps: number }>;
   /** copies per second mirrored into this lane (SPEC 8), when any */
   mirroredRps: number;
+  /**
+   * requests of this color that callers answered 503 no_endpoint (a `force`d service with no endpoint
+   * of the color, or nothing to fall back to), per second: they never reached the service, so they
+   * are not in rps
+   */
+  noEndpointRps: number;
   /** requests of other colors this lane's pods served (the other end of fallback arrows), per second */
   servedForOthersRps: number;
 }
@@ -63,6 +69,7 @@ const REQUESTS = 'colormesh_requests_total';
 const BUCKETS = 'colormesh_request_duration_seconds_bucket';
 const ENDPOINTS = 'colormesh_endpoints';
 const MIRRORS = 'colormesh_mirror_requests_total';
+const NO_ENDPOINT = 'colormesh_no_endpoint_total';
 /**
  * Inbound requests by the color of the pod that served them ({service, color, pod_color}): made by the
  * console from colormesh_pod_info (sources.ts), so fallbacks show even where no sidecar's outbound side
@@ -164,6 +171,7 @@ function cellFor(service: ServiceView, color: string, m: Measured): LaneCell {
     p99Ms: p99 === undefined || rps === 0 ? null : p99 * 1000,
     fallback,
     mirroredRps: m.mirrored.get(k) ?? 0,
+    noEndpointRps: m.noEndpoint.get(k) ?? 0,
     servedForOthersRps: m.servedForOthers.get(k) ?? 0,
   };
 }
@@ -176,6 +184,7 @@ interface Measured {
   /** key(service, color) → endpoint figures (see measure) */
   endpoints: Map<string, { total: number; ejected: number; unhealthy: number }>;
   mirrored: Map<string, number>;
+  noEndpoint: Map<string, number>;
   /** key(service, color) → serving pod's color → requests per second */
   servedBy: Map<string, Map<string, number>>;
   /** key(service, pod color) → requests of other colors those pods served, per second */
@@ -234,6 +243,7 @@ function measure(samples: readonly RateSample[]): Measured {
     buckets,
     endpoints,
     mirrored: sumBy(samples, MIRRORS, ['service', 'color']),
+    noEndpoint: sumBy(samples, NO_ENDPOINT, ['service', 'color']),
   };
 }
 

@@ -37,7 +37,7 @@ export const PAGE_LANE_MAP = String.raw`
       var arrows = [];
       svc.cells.forEach(function (cell, i) {
         var c = cell.color;
-        var has = cell.rps > 0 || cell.servedForOthersRps > 0 || cell.endpoints.healthy || cell.endpoints.configured || cell.endpoints.ejected;
+        var has = cell.rps > 0 || cell.noEndpointRps > 0 || cell.servedForOthersRps > 0 || cell.endpoints.healthy || cell.endpoints.configured || cell.endpoints.ejected;
         var children = [endpointsText(cell.endpoints, c)];
         if (cell.rps > 0) {
           children.push(el('div', { className: 'rps', 'data-rps': '' }, [fmtRate(cell.rps) + ' req/s']));
@@ -48,6 +48,7 @@ export const PAGE_LANE_MAP = String.raw`
           // No requests of this color here: say so quietly, so the lanes with traffic stand out.
           children.push(el('div', { className: 'muted', 'data-rps': '', text: '0 req/s of ' + laneName(c) + ' requests' }));
         }
+        if (cell.noEndpointRps > 0) children.push(el('div', { className: 'bad', 'data-no-endpoint': '', text: '503 no endpoint: ' + fmtRate(cell.noEndpointRps) + ' req/s' }));
         if (cell.servedForOthersRps > 0) children.push(el('div', { className: 'muted', 'data-served-others': '', text: 'serves ' + fmtRate(cell.servedForOthersRps) + ' req/s of other lanes' }));
         if (cell.mirroredRps > 0) children.push(el('div', { className: 'muted', text: 'mirrored in: ' + fmtRate(cell.mirroredRps) + '/s' }));
         var fell = 0;

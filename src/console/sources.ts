@@ -13,6 +13,7 @@ const WANTED = new Set([
   'colormesh_endpoints',
   'colormesh_mirror_requests_total',
   'colormesh_pod_info',
+  'colormesh_no_endpoint_total',
 ]);
 
 /**
@@ -102,6 +103,7 @@ export function promQueries(range: string): Array<{ name: string; query: string;
       query: `sum by (service, color, pod_color) (rate(colormesh_requests_total{direction="inbound"}[${range}]) * on (instance) group_left (pod_color) colormesh_pod_info)`,
     },
     { name: 'colormesh_endpoints', query: 'sum by (instance, service, color, health) (colormesh_endpoints)' },
+    { name: 'colormesh_no_endpoint_total', query: `sum by (service, color) (rate(colormesh_no_endpoint_total[${range}]))` },
     { name: 'colormesh_mirror_requests_total', query: `sum by (service, color) (rate(colormesh_mirror_requests_total[${range}]))` },
   ];
 }

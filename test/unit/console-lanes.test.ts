@@ -99,6 +99,7 @@ describe('buildLaneMap', () => {
     endpoints('a', 'base', 'blue', 'healthy', 2), endpoints('b', 'base', 'blue', 'healthy', 1), endpoints('b', 'base', 'blue', 'ejected', 1),
     endpoints('a', 'base', 'green', 'healthy', 1), endpoints('b', 'base', 'green', 'healthy', 1),
     endpoints('a', 'base', NONE, 'unhealthy', 1),
+    { name: 'colormesh_no_endpoint_total', labels: { service: 'base', color: 'red' }, value: 2 },
   ];
   const map = buildLaneMap(view, samples);
   const cell = (service: string, lane: string) => {
@@ -126,6 +127,7 @@ describe('buildLaneMap', () => {
     }],
     ['base', NONE, (c) => assert.deepEqual(c.endpoints, { healthy: 0, ejected: 0, unhealthy: 1, configured: 1 })],
     ['base', 'red', (c) => {
+      assert.equal(c.noEndpointRps, 2, 'refused by the callers: never reached base');
       assert.equal(c.rps, 0);
       assert.equal(c.errorRate, null);
       assert.deepEqual(c.fallback, []);
