@@ -12,7 +12,8 @@ import type {
   Split,
   StaticEndpoint,
 } from '../core/types.js';
-import { RULE_DEFAULTS, type MatchEntry, type MatcherEntry, type RuleFile, type ServiceEntry, type SplitEntry } from './schema.js';
+import { RULE_DEFAULTS } from './defaults.js';
+import type { MatchEntry, MatcherEntry, RuleFile, ServiceEntry, SplitEntry } from './schema.js';
 
 /** Only call after the schema and semantic checks passed: it trusts every color and regex to be valid. */
 export function compileRules(file: RuleFile, hash: string, source: string): Rules {

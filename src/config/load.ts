@@ -3,13 +3,25 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { constructFromEvents, EVENT_ID, parseEvents, YAMLException, type Event } from 'js-yaml';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { createRequire } from 'node:module';
 import type { Rules } from '../core/types.js';
 import { compileRules } from './compile.js';
-import { formatPath, pointerToPath, SourcePositions, type PathSegment, type PathTarget } from './positions.js';
-import { RuleFileSchema, type RuleFile } from './schema.js';
+import { formatPath, SourcePositions, type PathSegment, type PathTarget } from './positions.js';
+import { isRuleFile } from './rules-check.generated.js';
+import type { RuleFile } from './schema.js';
+import type { SchemaProblem } from './schema-errors.js';
 import { checkSemantics } from './semantic.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * The schema's own words about an invalid document. TypeBox (about 13 MB of RSS in every sidecar)
+ * is loaded only here, the first time a file is invalid; valid files are checked by code generated
+ * from the same schema (rules-check.generated.ts).
+ */
+function schemaProblems(document: unknown): SchemaProblem[] {
+  return (require('./schema-errors.js') as typeof import('./schema-errors.js')).schemaProblems(document);
+}
 
 export const EMBEDDED_SOURCE = '<embedded>';
 
@@ -44,9 +56,6 @@ export class ConfigError extends Error {
  */
 const MAX_ALIASES = 20;
 
-/** Compiled once, on first use: `validate` and `explain` should not pay for it twice. */
-let schemaCheck: TypeCheck<typeof RuleFileSchema> | undefined;
-
 export function parseRules(text: string, source: string): Rules {
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
   let events: Event[];
@@ -71,17 +80,14 @@ export function parseRules(text: string, source: string): Rules {
   }
   const document = documents[0];
 
-  schemaCheck ??= TypeCompiler.Compile(RuleFileSchema);
   const problems: ConfigProblem[] = [];
   const reported = new Set<string>();
-  if (!schemaCheck.Check(document)) {
-    for (const error of schemaCheck.Errors(document)) {
-      const path = pointerToPath(error.path);
+  if (!isRuleFile(document)) {
+    for (const { path, message, target } of schemaProblems(document)) {
       const key = path.join('\u0000');
       // TypeBox can say several things about one spot (missing, then wrong type); the first is the useful one.
       if (reported.has(key)) continue;
       reported.add(key);
-      const { message, target } = describeSchemaError(error);
       problems.push(problemAt(path, message, target));
     }
   }
@@ -133,51 +139,4 @@ function secondDocumentOffset(events: readonly Event[]): number {
     }
   }
   return 0;
-}
-
-/** Rewrites TypeBox's generic messages into ones that say what to change. */
-function describeSchemaError(error: ValueError): { message: string; target: PathTarget } {
-  switch (error.type) {
-    case ValueErrorType.ObjectAdditionalProperties: {
-      const key = pointerToPath(error.path).at(-1) ?? '';
-      const known = Object.keys((error.schema as { properties?: object }).properties ?? {});
-      const suggestion = known.find((k) => editDistance(k.toLowerCase(), key.toLowerCase()) <= 2);
-      const hint = suggestion !== undefined ? `; did you mean "${suggestion}"?` : ` (allowed: ${known.join(', ')})`;
-      return { message: `unknown key "${key}"${hint}`, target: 'key' };
-    }
-    case ValueErrorType.ObjectRequiredProperty:
-      return { message: `missing required key "${pointerToPath(error.path).at(-1) ?? ''}"`, target: 'value' };
-    case ValueErrorType.Union: {
-      const options = ((error.schema as { anyOf?: { const?: unknown }[] }).anyOf ?? []).map((s) => JSON.stringify(s.const));
-      return { message: `${JSON.stringify(error.value)} is not one of ${options.join(', ')}`, target: 'value' };
-    }
-    case ValueErrorType.String:
-      if (typeof error.value === 'boolean' || typeof error.value === 'number') {
-        return { message: `expected a string, got ${String(error.value)} (quote it: "${String(error.value)}")`, target: 'value' };
-      }
-      return { message: `expected a string, got ${describeValue(error.value)}`, target: 'value' };
-    default:
-      return { message: `${error.message}, got ${describeValue(error.value)}`, target: 'value' };
-  }
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return JSON.stringify(value) ?? String(value);
-}
-
-/** Levenshtein distance, for "did you mean" on short key names only. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] as number;
 }

@@ -9,29 +9,12 @@
 //   exact/prefix/regex per matcher; header/cookie in stickyBy) are checked in semantic.ts, not here:
 //   a JSON Schema `oneOf` would only say "Expected union value", which tells an operator nothing.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { RULE_DEFAULTS } from './defaults.js';
 
 /** Every object rejects unknown keys, so a typo such as `forse: true` is an error and never silently ignored. */
 const strict = { additionalProperties: false } as const;
 
-export const RULE_DEFAULTS = Object.freeze({
-  version: 1,
-  baggageKey: 'color',
-  outboundPolicy: 'allow',
-  acceptClientColor: false,
-  port: 80,
-  force: false,
-  loadBalancer: 'round-robin',
-  timeoutMs: 15000,
-  retries: 2,
-  kubernetesNamespace: 'default',
-  kubernetesColorLabel: 'color',
-  consecutiveFailures: 5,
-  baseEjectionMs: 30000,
-  maxEjectionMs: 300000,
-  mirrorPercent: 100,
-  mirrorMaxBodyBytes: 1048576,
-  mirrorMaxInFlight: 100,
-} as const);
+export { RULE_DEFAULTS };
 
 const Name = Type.String({ minLength: 1, description: 'a header, cookie or query-parameter name' });
 

@@ -5,12 +5,24 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { JSON_SCHEMA_PATH, renderRuleFileJsonSchema } from '../../src/config/json-schema.js';
+import { JSON_SCHEMA_PATH, RULE_CHECK_PATH, renderRuleFileCheck, renderRuleFileJsonSchema } from '../../src/config/json-schema.js';
+import { isRuleFile } from '../../src/config/rules-check.generated.js';
 
 const root = (path: string): string => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
 
 test(`${JSON_SCHEMA_PATH} is what the TypeBox schema generates (run \`npm run schema\` after changing src/config/schema.ts)`, () => {
   assert.equal(readFileSync(root(JSON_SCHEMA_PATH), 'utf8'), renderRuleFileJsonSchema());
+});
+
+test(`${RULE_CHECK_PATH} is what the TypeBox schema compiles to (run \`npm run schema\` after changing src/config/schema.ts)`, () => {
+  assert.equal(readFileSync(root(RULE_CHECK_PATH), 'utf8'), renderRuleFileCheck());
+});
+
+test('the generated check accepts the examples and rejects what the schema rejects', () => {
+  for (const file of ['examples/rules.yaml', 'test/fixtures/rules/valid.yaml']) assert.equal(isRuleFile(parse(readFileSync(root(file), 'utf8'))), true, file);
+  for (const bad of ['version: 1\nservices:\n  a:\n    forse: true\n', 'services:\n  a:\n    port: "80"\n', 'outboundPolicy: maybe\n', 'services:\n  a:\n    outlierDetection: true\n']) {
+    assert.equal(isRuleFile(parse(bad)), false, bad);
+  }
 });
 
 test('examples/rules.yaml carries the yaml-language-server modeline pointing at the schema', () => {
