@@ -1,11 +1,10 @@
 // The gateway's first step: every request is an entry into the mesh, so it is colored by the
 // ingress rules (SPEC 4) and addressed to the one service the gateway fronts.
 import type { Exchange } from '../pipeline/exchange.js';
-import { hostLineCount } from '../pipeline/headers.js';
 import { resolveInboundColor } from '../pipeline/color.js';
 import type { Classifier, Refusal } from '../pipeline/pipeline.js';
 import type { MeshState } from '../pipeline/state.js';
-import { isOriginForm, readTarget } from '../pipeline/target.js';
+import { asServerRequest } from '../pipeline/target.js';
 
 export interface GatewayOptions {
   readonly service: string;
@@ -20,12 +19,9 @@ export function gatewayClassifier(opts: GatewayOptions): Classifier {
     countsHops: true,
     acceptsConnect: false,
     classify(state: MeshState, ex: Exchange): Refusal | undefined {
-      const req = ex.req;
-      if (hostLineCount(req) > 1) return { code: 'bad_request', message: 'more than one Host header' };
-      if (!isOriginForm(req.url)) {
-        const target = readTarget(req);
-        if (!target.ok) return { code: 'bad_request', message: target.message };
-      }
+      // Absolute-form is for proxies; the app gets origin-form (RFC 9112 §3.2.2).
+      const problem = asServerRequest(ex.req);
+      if (problem !== undefined) return { code: 'bad_request', message: problem };
       ex.service = opts.service;
       resolveInboundColor(state, ex, true);
       const rule = ex.rules.services.get(opts.service);

@@ -2,11 +2,10 @@
 // for the local app: its color (ingress coloring at an entry point), the app as the one target,
 // and origin-form for the app whatever form the request came in.
 import type { Exchange } from '../pipeline/exchange.js';
-import { hostLineCount } from '../pipeline/headers.js';
 import { rememberTraceColor, resolveInboundColor } from '../pipeline/color.js';
 import type { Classifier, Refusal } from '../pipeline/pipeline.js';
 import type { MeshState } from '../pipeline/state.js';
-import { isOriginForm, readTarget } from '../pipeline/target.js';
+import { asServerRequest } from '../pipeline/target.js';
 import type { Target } from '../upstream/upstream.js';
 
 export function inboundClassifier(app: Target): Classifier {
@@ -17,13 +16,9 @@ export function inboundClassifier(app: Target): Classifier {
     countsHops: false,
     acceptsConnect: false,
     classify(state: MeshState, ex: Exchange): Refusal | undefined {
-      const req = ex.req;
-      if (hostLineCount(req) > 1) return { code: 'bad_request', message: 'more than one Host header' };
-      // Absolute-form is for proxies; the app gets origin-form with Host from the URI (RFC 9112 §3.2.2).
-      if (!isOriginForm(req.url)) {
-        const target = readTarget(req);
-        if (!target.ok) return { code: 'bad_request', message: target.message };
-      }
+      // Absolute-form is for proxies; the app gets origin-form (RFC 9112 §3.2.2).
+      const problem = asServerRequest(ex.req);
+      if (problem !== undefined) return { code: 'bad_request', message: problem };
       const service = state.pod.service;
       ex.service = service ?? '';
       const entry = service !== undefined && ex.rules.ingress.entrypoints.has(service);

@@ -2,6 +2,7 @@
 // proxy, as HTTP_PROXY clients send) or the Host header of an origin-form one (transparent mode).
 import type { IncomingMessage } from 'node:http';
 import { parseAuthority, type Authority } from '../core/host.js';
+import { hostLineCount } from './headers.js';
 
 /** `host`: the authority as written (no userinfo), for a lookup that parses it once per rules snapshot. */
 export type TargetResult = { ok: true; host: string } | { ok: false; message: string };
@@ -47,4 +48,16 @@ export function splitConnectAuthority(text: string): Authority | undefined {
 /** Whether a request target is origin-form (or `*`), as a server — not a proxy — expects it. */
 export function isOriginForm(url: string | undefined): boolean {
   return url === undefined || url.charCodeAt(0) === 47 /* '/' */ || url === '*';
+}
+
+/**
+ * A request for a server (the app behind the inbound side, the service behind the gateway): one
+ * Host header, and origin-form with Host from the URI when it came in absolute-form (RFC 9112
+ * §3.2.2). Returns what is wrong with it, if anything.
+ */
+export function asServerRequest(req: IncomingMessage): string | undefined {
+  if (hostLineCount(req) > 1) return 'more than one Host header';
+  if (isOriginForm(req.url)) return undefined;
+  const target = readTarget(req);
+  return target.ok ? undefined : target.message;
 }
