@@ -38,10 +38,9 @@ export class Exchange implements HopEvent {
   routeHeader: string | undefined = undefined;
 
   // --- the attempts (policy steps and upstream) ---
+  /** endpoints already tried, so a retry goes elsewhere */
   tried: Set<Endpoint> | undefined = undefined;
-  current: Endpoint | undefined = undefined;
-  /** performance.now() by which response headers must have come; 0 = no deadline running */
-  deadline = 0;
+  /** the client has its answer (or an error): late events of an attempt change nothing */
   finished = false;
 
   constructor(
