@@ -127,7 +127,7 @@ export class Forwarding {
     const { ex } = this;
     this.finish();
     ex.errorCode = code;
-    const details = code === 'bad_request' ? { message } : { service: ex.rule?.name ?? (ex.service || ex.upstream), color: ex.color };
+    const details = code === 'bad_request' ? { message } : { service: ex.rule?.name ?? (ex.service || ex.fixed?.host), color: ex.color };
     ex.status = sendError(ex.res!, code, details, ex.routeHeader);
   }
 

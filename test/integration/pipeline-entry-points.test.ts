@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { channels, type HopEvent } from '../../src/events.js';
 import type { Sidecar } from '../../src/sidecar.js';
-import { request, rules, sidecar, sleep, startEcho, type EchoServer } from '../support/mesh.js';
+import { deadPort, request, rules, sidecar, sleep, startEcho, type EchoServer } from '../support/mesh.js';
 
 /** Collects the hops published on hopEnd while `fn` runs (and a moment after, as hops end on close). */
 async function hopsDuring(fn: () => Promise<void>): Promise<HopEvent[]> {
@@ -148,6 +148,14 @@ services:
     assert.match(await raw(out, `CONNECT base:8080 HTTP/1.1\r\nHost: base:8080\r\n\r\n`), /^HTTP\/1.1 400[^]*mesh service base/);
     const tunnel = await raw(out, `CONNECT 127.0.0.1:${app.port} HTTP/1.1\r\nHost: x\r\n\r\nGET /t HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
     assert.match(tunnel, /^HTTP\/1.1 200 Connection Established\r\n\r\nHTTP\/1.1 200/);
+  });
+
+  test('a host outside the mesh that refuses: 502 naming the host, with the passthrough route', async () => {
+    const port = await deadPort();
+    const r = await request(sc.ports.outbound as number, { path: `http://127.0.0.1:${port}/x` });
+    assert.equal(r.status, 502);
+    assert.deepEqual(r.json, { error: 'upstream_unreachable', service: '127.0.0.1', color: null });
+    assert.equal(r.headers['x-colormesh-route'], '127.0.0.1;color=-;via=passthrough');
   });
 
   test('credentials in an explicit-proxy URL never reach the upstream Host (regression)', async () => {
