@@ -164,3 +164,18 @@ export function fetchText(port: number, pathname: string): Promise<string> {
     req.on('error', () => resolve(''));
   });
 }
+
+/** One demo user's request to the entry point's sidecar: the status and body, or the error that ended it (status 0). */
+export function askFrontend(port: number, user: string, agent: http.Agent, timeoutMs: number): Promise<{ status: number; text: string; error?: string }> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { host: 'frontend:8080', 'x-user-id': user }, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', (err) => resolve({ status: 0, text, error: err.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve({ status: 0, text: '', error: err.message }));
+  });
+}

@@ -10,7 +10,7 @@
 // release console is started against it; Ctrl-C stops everything.
 import http from 'node:http';
 import { startConsoleDemo } from './console-demo.js';
-import { fetchText, freePorts, LoopbackMesh, makePod, PORTS_PER_POD, servicesYaml, type Pod } from './loopback-mesh.js';
+import { askFrontend, fetchText, freePorts, LoopbackMesh, makePod, PORTS_PER_POD, servicesYaml, type Pod } from './loopback-mesh.js';
 import { renderTables, tally, type Journey } from './report.js';
 
 const REQUESTS = Number(process.env['DEMO_REQUESTS'] ?? 1000);
@@ -32,24 +32,15 @@ function rulesFor(pods: Pod[]): string {
   return lines.join('\n') + '\n';
 }
 
-function send(port: number, user: string, agent: http.Agent): Promise<Journey> {
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { host: 'frontend:8080', 'x-user-id': user }, timeout: 15_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        try {
-          const body = JSON.parse(text) as Partial<Journey>;
-          resolve({ status: res.statusCode ?? 0, path: Array.isArray(body.path) ? body.path : [], error: body.error ?? (body.path ? undefined : body) });
-        } catch {
-          resolve({ status: res.statusCode ?? 0, path: [], error: text.slice(0, 200) } as Journey);
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (err) => resolve({ status: 0, path: [], error: err.message } as Journey));
-  });
+async function send(port: number, user: string, agent: http.Agent): Promise<Journey> {
+  const { status, text, error } = await askFrontend(port, user, agent, 15_000);
+  if (error !== undefined) return { status, path: [], error } as Journey;
+  try {
+    const body = JSON.parse(text) as Partial<Journey>;
+    return { status, path: Array.isArray(body.path) ? body.path : [], error: body.error ?? (body.path ? undefined : body) } as Journey;
+  } catch {
+    return { status, path: [], error: text.slice(0, 200) } as Journey;
+  }
 }
 
 async function stopAll(): Promise<void> {

@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import http from 'node:http';
-import { CLI, freePorts, LoopbackMesh, makePod, PORTS_PER_POD, servicesYaml, waitReady, type Pod } from './loopback-mesh.js';
+import { askFrontend, CLI, freePorts, LoopbackMesh, makePod, PORTS_PER_POD, servicesYaml, waitReady, type Pod } from './loopback-mesh.js';
 
 const INTERVAL = process.env['DEMO_INTERVAL'] ?? '3s';
 const FAIL_PERCENT = '30';
@@ -41,23 +41,11 @@ function rulesFor(pods: Pod[]): string {
   ].join('\n') + '\n';
 }
 
-function sendOne(port: number, agent: http.Agent): Promise<Sent> {
+async function sendOne(port: number, agent: http.Agent): Promise<Sent> {
   const user = `user-${Math.floor(Math.random() * USERS)}`;
   const sentAt = Date.now();
-  return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/', agent, headers: { host: 'frontend:8080', 'x-user-id': user }, timeout: 10_000 }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => {
-        const lane = /color=([a-z0-9-]+)/.exec(text)?.[1] ?? '-';
-        resolve({ sentAt, status: res.statusCode ?? 0, lane });
-      });
-      res.on('error', () => resolve({ sentAt, status: 0, lane: '-' }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ sentAt, status: 0, lane: '-' }));
-  });
+  const { status, text } = await askFrontend(port, user, agent, 10_000);
+  return { sentAt, status, lane: status === 0 ? '-' : /color=([a-z0-9-]+)/.exec(text)?.[1] ?? '-' };
 }
 
 /** Steady traffic until told to stop; every request is recorded, answered or not. */
